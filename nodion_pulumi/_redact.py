@@ -1,0 +1,50 @@
+"""Scrubbing secrets out of text before it can be printed, logged or raised.
+
+Nodion echoes request input back in some error bodies, and anything that ends up in an
+exception message reaches Pulumi's console output, CI logs and bug reports. Every string
+that leaves the client is therefore passed through :func:`redact` with the secrets known
+at that moment (the API token and the password of the request being made).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "MASK",
+    "SENSITIVE_HEADERS",
+    "redact",
+    "redact_headers",
+]
+
+MASK = "***"
+
+# Headers whose values are credentials; compared lower-case.
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+)
+
+# Catches a bearer credential even when its exact value is not known to the caller,
+# e.g. a proxy's error page that reflects the request headers.
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"'<>,;]+")
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Replace every occurrence of each secret, and any bearer credential, with ``***``.
+
+    Longer secrets are replaced first so that a secret containing another one is
+    removed whole rather than leaving fragments behind.
+    """
+    values = sorted({s for s in secrets if s}, key=len, reverse=True)
+    for value in values:
+        text = text.replace(value, MASK)
+    return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Copy headers for display with credential-bearing values masked."""
+    return {
+        name: (MASK if name.lower() in SENSITIVE_HEADERS else value)
+        for name, value in headers.items()
+    }

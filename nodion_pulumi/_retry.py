@@ -1,0 +1,184 @@
+"""The retry policy: which failures are worth another attempt, and how long to wait.
+
+Retrying is only safe when a repeat cannot do something twice. ``GET``, ``PATCH`` (with the
+same fields) and ``DELETE`` converge, so they are retried on throttling, gateway errors and
+any transport failure. ``POST`` creates things (a registry, one-time credentials), so it is
+retried only when the server says it did not act (429, 503) or when the connection failed
+before the request could have been sent. A read error or timeout after sending a ``POST``
+surfaces instead: the registry may exist, and ``pulumi refresh`` is the way to find out.
+
+All tunables live at the top of this module. Tests use :data:`NO_RETRY` or inject ``sleep``
+and ``random`` to run the real policy without waiting.
+"""
+
+from __future__ import annotations
+
+import math
+import random as _random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+__all__ = [
+    "DEFAULT_ATTEMPTS",
+    "DEFAULT_INITIAL_BACKOFF",
+    "DEFAULT_JITTER",
+    "DEFAULT_MAX_BACKOFF",
+    "DEFAULT_MAX_RETRY_AFTER",
+    "DEFAULT_TOTAL_TIMEOUT",
+    "IDEMPOTENT_METHODS",
+    "NO_RETRY",
+    "RETRYABLE_STATUSES",
+    "RETRYABLE_STATUSES_NON_IDEMPOTENT",
+    "RetryPolicy",
+    "is_retryable_exception",
+    "is_retryable_status",
+    "parse_retry_after",
+    "request_may_have_been_sent",
+]
+
+DEFAULT_ATTEMPTS = 4
+DEFAULT_INITIAL_BACKOFF = 0.5  # seconds before the first retry, doubled each time
+DEFAULT_MAX_BACKOFF = 8.0  # ceiling of the computed backoff
+DEFAULT_JITTER = 0.5  # each backoff is spread over +/- this fraction
+DEFAULT_MAX_RETRY_AFTER = 30.0  # a longer Retry-After is shortened to this
+DEFAULT_TOTAL_TIMEOUT = 60.0  # no retry starts once this much time has passed
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# 429 and 503 are the answers that mean "not processed"; 502/504 come from a gateway that
+# may have forwarded the request before giving up on it.
+RETRYABLE_STATUSES_NON_IDEMPOTENT = frozenset({429, 503})
+
+# Failures in which no byte of the request reached the server.
+_NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+# Failures that may well not happen again; a malformed request or an unsupported URL would.
+_TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+
+
+def request_may_have_been_sent(exc: BaseException) -> bool:
+    """Whether a transport failure happened after the request could have reached the server."""
+    return not isinstance(exc, _NOT_SENT_ERRORS)
+
+
+def is_retryable_status(method: str, status_code: int) -> bool:
+    """Whether an HTTP answer leaves the request safe and worth repeating."""
+    if method.upper() in IDEMPOTENT_METHODS:
+        return status_code in RETRYABLE_STATUSES
+    return status_code in RETRYABLE_STATUSES_NON_IDEMPOTENT
+
+
+def is_retryable_exception(method: str, exc: BaseException) -> bool:
+    """Whether a transport failure leaves the request safe and worth repeating."""
+    if isinstance(exc, _NOT_SENT_ERRORS):
+        return True
+    if method.upper() in IDEMPOTENT_METHODS:
+        return isinstance(exc, _TRANSIENT_ERRORS)
+    return False
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait according to a ``Retry-After`` header, or None when unusable.
+
+    Both forms of the header are accepted: delta-seconds and an HTTP-date. A date in the
+    past means "now" (0.0).
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        if math.isnan(seconds) or math.isinf(seconds):
+            return None
+        return max(0.0, seconds)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT by definition
+        when = when.replace(tzinfo=timezone.utc)
+    current = now if now is not None else datetime.now(timezone.utc)
+    return max(0.0, (when - current).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to try, and how long to wait in between.
+
+    ``attempts`` counts the first try, so ``attempts=1`` never retries. ``total_timeout``
+    bounds the whole exchange: no new attempt starts, and no wait begins, that would end
+    after it.
+    """
+
+    attempts: int = DEFAULT_ATTEMPTS
+    initial_backoff: float = DEFAULT_INITIAL_BACKOFF
+    max_backoff: float = DEFAULT_MAX_BACKOFF
+    jitter: float = DEFAULT_JITTER
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    random: Callable[[], float] = field(default=_random.random, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1 (1 means no retries)")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
+            raise ValueError("backoff and Retry-After limits must not be negative")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError("jitter is a fraction between 0 and 1")
+        if self.total_timeout <= 0:
+            raise ValueError("total_timeout must be positive")
+
+    @classmethod
+    def disabled(cls) -> RetryPolicy:
+        """A policy that makes exactly one attempt, for tests and callers that retry."""
+        return cls(attempts=1)
+
+    @property
+    def enabled(self) -> bool:
+        return self.attempts > 1
+
+    def should_retry_status(self, method: str, status_code: int) -> bool:
+        return self.enabled and is_retryable_status(method, status_code)
+
+    def should_retry_exception(self, method: str, exc: BaseException) -> bool:
+        return self.enabled and is_retryable_exception(method, exc)
+
+    def backoff(self, retry_number: int) -> float:
+        """Jittered exponential wait before retry number ``retry_number`` (1-based).
+
+        Jitter spreads simultaneous clients (Pulumi runs several resource operations at
+        once) so that they do not retry in lock-step.
+        """
+        exponent = min(max(0, retry_number - 1), 32)  # bounded so the float cannot overflow
+        base = min(self.max_backoff, self.initial_backoff * 2.0**exponent)
+        spread = base * self.jitter * (2.0 * self.random() - 1.0)
+        return max(0.0, min(self.max_backoff, base + spread))
+
+    def delay(self, retry_number: int, retry_after: float | None = None) -> float:
+        """The wait before retry ``retry_number``: the server's ``Retry-After`` if it sent
+        one (shortened to ``max_retry_after``), else :meth:`backoff`."""
+        if retry_after is not None:
+            return max(0.0, min(retry_after, self.max_retry_after))
+        return self.backoff(retry_number)
+
+
+NO_RETRY = RetryPolicy.disabled()
