@@ -1,0 +1,187 @@
+"""Typed, read-only views of the objects the Container Registries API returns.
+
+The models are tolerant where the API may grow (unknown fields are ignored, an unknown
+``registry_type`` is kept as a string so a read never crashes on a new registry kind) and
+strict where a wrong value would mislead (timestamps must carry an offset).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr, ValidationError
+
+from nodion_pulumi._errors import InvalidRegistryIdError
+
+__all__ = [
+    "EXTERNAL_REGISTRY_TYPES",
+    "REGISTRY_TYPES",
+    "Credentials",
+    "Registry",
+    "RegistryType",
+    "ResponseShapeError",
+    "parse_credentials",
+    "parse_registry",
+    "parse_registry_list",
+    "validate_registry_id",
+]
+
+RegistryType = Literal["nodion", "docker_hub", "ghcr", "custom"]
+REGISTRY_TYPES: tuple[str, ...] = get_args(RegistryType)
+EXTERNAL_REGISTRY_TYPES: tuple[str, ...] = ("docker_hub", "ghcr", "custom")
+
+SINGLE_KEY = "container_registry"
+LIST_KEY = "container_registries"
+
+_NODION_HOSTNAME = re.compile(r"^registry\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.nodion\.net$")
+# Unreserved URL characters only: nothing that could change the request path or query.
+_REGISTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+
+
+class ResponseShapeError(ValueError):
+    """A response body that does not have the documented structure.
+
+    The message lists field locations and problems but never the offending values, which
+    may include a freshly generated password.
+    """
+
+
+class Registry(BaseModel):
+    """A container registry as Nodion reports it (Nodion-managed or external)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    status: str
+    registry_type: str
+    name: str
+    hostname: str
+    has_credentials: bool
+    region_id: str | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @property
+    def is_nodion(self) -> bool:
+        """Whether Nodion manages this registry (one per region; credentials via the API)."""
+        return self.registry_type == "nodion"
+
+    @property
+    def region_slug(self) -> str | None:
+        """The region slug in a ``registry.<slug>.nodion.net`` hostname, else None.
+
+        Registry names are display text and vary, so the hostname is the stable way to
+        tell which region a Nodion registry serves.
+        """
+        match = _NODION_HOSTNAME.match(self.hostname.strip().lower().rstrip("."))
+        return match.group(1) if match else None
+
+
+class Credentials(BaseModel):
+    """The push/pull credentials of a Nodion registry, returned exactly once.
+
+    ``password`` is a :class:`~pydantic.SecretStr` so that printing or logging the model
+    cannot reveal it; call ``password.get_secret_value()`` deliberately.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    hostname: str
+    username: str
+    password: SecretStr
+
+    def docker_config(self) -> dict[str, Any]:
+        """The ``.dockerconfigjson`` document (what ``docker login`` writes) for these
+        credentials, ready for a Kubernetes pull secret or a CI job."""
+        username = self.username
+        password = self.password.get_secret_value()
+        auth = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        return {
+            "auths": {self.hostname: {"username": username, "password": password, "auth": auth}}
+        }
+
+    def docker_config_json(self) -> str:
+        """:meth:`docker_config` serialised, with stable key order."""
+        return json.dumps(self.docker_config(), sort_keys=True, separators=(",", ":"))
+
+
+def validate_registry_id(registry_id: object) -> str:
+    """Return ``registry_id`` if it is safe to place in a URL path, else raise.
+
+    Raises :class:`~nodion_pulumi._errors.InvalidRegistryIdError` (a ``ValueError``).
+    """
+    if not isinstance(registry_id, str) or not _REGISTRY_ID.fullmatch(registry_id):
+        shown = repr(registry_id) if len(repr(registry_id)) <= 80 else "the given value"
+        raise InvalidRegistryIdError(
+            f"invalid registry id {shown}: expected the id of a Nodion container registry "
+            "(letters, digits, '-', '_', '.', '~'; at most 128 characters), "
+            "e.g. 'a1b2c3d4-e5f6-7890-abcd-ef1234567890'"
+        )
+    return registry_id
+
+
+def _describe(error: ValidationError, prefix: str) -> str:
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(p) for p in (prefix, *item["loc"]) if p != "")
+        parts.append(f"{location}: {item['msg']}")
+    return "; ".join(parts[:5]) + ("; ..." if len(parts) > 5 else "")
+
+
+def _unwrap(payload: Any, key: str) -> Any:
+    if not isinstance(payload, Mapping):
+        raise ResponseShapeError(f"expected a JSON object with {key!r}, got {_kind(payload)}")
+    if key not in payload:
+        keys = ", ".join(repr(k) for k in list(payload)[:5]) or "none"
+        raise ResponseShapeError(f"missing {key!r} in the response (keys: {keys})")
+    return payload[key]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "null" if value is None else type(value).__name__
+
+
+def parse_registry(payload: Any) -> Registry:
+    """A :class:`Registry` from a ``{"container_registry": {...}}`` body."""
+    item = _unwrap(payload, SINGLE_KEY)
+    try:
+        return Registry.model_validate(item)
+    except ValidationError as error:
+        raise ResponseShapeError(_describe(error, SINGLE_KEY)) from None
+
+
+def parse_registry_list(payload: Any) -> list[Registry]:
+    """The registries of a ``{"container_registries": [...]}`` body.
+
+    Extra top-level keys (pagination or other metadata) are ignored.
+    """
+    items = _unwrap(payload, LIST_KEY)
+    if not isinstance(items, list):
+        raise ResponseShapeError(f"expected {LIST_KEY!r} to be an array, got {_kind(items)}")
+    registries = []
+    for index, item in enumerate(items):
+        try:
+            registries.append(Registry.model_validate(item))
+        except ValidationError as error:
+            raise ResponseShapeError(_describe(error, f"{LIST_KEY}.{index}")) from None
+    return registries
+
+
+def parse_credentials(payload: Any) -> Credentials:
+    """The :class:`Credentials` of a ``{"container_registry": {...}}`` credentials body."""
+    item = _unwrap(payload, SINGLE_KEY)
+    try:
+        return Credentials.model_validate(item)
+    except ValidationError as error:
+        raise ResponseShapeError(_describe(error, SINGLE_KEY)) from None
