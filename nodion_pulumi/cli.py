@@ -1,0 +1,164 @@
+"""The `nodion-pulumi` command line.
+
+Each subcommand is registered by one `_add_*` function listed in `_COMMANDS`; it sets
+`handler(args) -> int` on its parser, so adding a command means adding one function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import ipaddress
+import os
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, DEFAULT_REGIONS, Emulator
+from nodion_pulumi.emulator._regions import normalize_regions
+
+
+def default_data_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share")
+    return Path(base) / "nodion-pulumi" / "emulator.db"
+
+
+def _regions_arg(value: str) -> tuple[str, ...]:
+    try:
+        return normalize_regions(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _uuid_arg(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a UUID: {value!r}") from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "emulator",
+        help="run a local Nodion Container Registries API",
+        description=(
+            "Serve a local emulator of the Nodion Container Registries API. Prints "
+            "NODION_API_URL=... once ready and runs until interrupted."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8181, help="port to bind; 0 picks a free one (default: 8181)"
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="bearer token to require (default: accept any non-empty token)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help=f"SQLite data file (default: {default_data_path()})",
+    )
+    parser.add_argument(
+        "--regions",
+        type=_regions_arg,
+        default=DEFAULT_REGIONS,
+        help=f"comma-separated region slugs to seed (default: {','.join(DEFAULT_REGIONS)})",
+    )
+    parser.add_argument(
+        "--project-id",
+        type=_uuid_arg,
+        default=DEFAULT_PROJECT_ID,
+        help="project UUID that X-Nodion-Project must match when sent",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding a non-loopback address (the emulator has no real security)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.set_defaults(handler=functools.partial(_run_emulator, parser=parser))
+
+
+def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not args.allow_remote and not _is_loopback(args.host):
+        parser.error(f"refusing to bind non-loopback host {args.host!r}; pass --allow-remote")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"invalid port: {args.port}")
+    data = args.data if args.data is not None else default_data_path()
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, request_stop)
+    try:
+        emulator = Emulator(
+            token=args.token,
+            data_path=data,
+            regions=args.regions,
+            host=args.host,
+            port=args.port,
+            project_id=args.project_id,
+            verbose=args.verbose,
+        ).start()
+    except OSError as exc:
+        print(f"nodion-pulumi emulator: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(
+            f"nodion-pulumi emulator: data in {data}; regions {','.join(emulator.regions)}; "
+            f"stop with Ctrl-C",
+            file=sys.stderr,
+            flush=True,
+        )
+        print(f"NODION_API_URL={emulator.url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
+    _add_emulator,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nodion-pulumi", description="Tools for the Nodion Pulumi providers."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for add in _COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Client for `/_emulator/`, the test-only side door of the emulator."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class EmulatorAdminError(RuntimeError):
+    """An admin call was refused; `errors` carries the emulator's messages."""
+
+    def __init__(self, status: int, errors: list[str]) -> None:
+        super().__init__(f"emulator admin call failed ({status}): {'; '.join(errors)}")
+        self.status = status
+        self.errors = errors
+
+
+class EmulatorAdmin:
+    def __init__(self, root_url: str, *, timeout: float = 10.0) -> None:
+        root = root_url.rstrip("/")
+        if root.endswith("/v1"):
+            root = root[: -len("/v1")]
+        self.root_url = root
+        # trust_env=False: a CI proxy variable must never capture loopback admin calls.
+        self._client = httpx.Client(base_url=f"{root}/_emulator", timeout=timeout, trust_env=False)
+
+    # -- request log ---------------------------------------------------------------------------
+
+    def requests(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]
+        return entries
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def writes(self) -> list[dict[str, Any]]:
+        """Logged API calls that could change something (POST/PUT/PATCH/DELETE under /v1)."""
+        return [
+            e
+            for e in self.requests()
+            if e["method"] in _WRITE_METHODS and str(e["path"]).startswith("/v1/")
+        ]
+
+    # -- faults --------------------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        seconds: float | None = None,
+        times: int | None = 1,
+        rate: float = 1.0,
+        seed: int | None = None,
+    ) -> str:
+        spec = {
+            "kind": kind,
+            "method": method,
+            "path": path,
+            "status": status,
+            "retry_after": retry_after,
+            "seconds": seconds,
+            "times": times,
+            "rate": rate,
+            "seed": seed,
+        }
+        return str(self._call("POST", "/faults", json=spec)["id"])
+
+    def faults(self) -> list[dict[str, Any]]:
+        faults: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
+        return faults
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    # -- out-of-band changes -------------------------------------------------------------------
+
+    def delete_registry(self, registry_id: str) -> dict[str, Any]:
+        return self._registry("POST", f"/registries/{registry_id}/delete")
+
+    def drop_credentials(self, registry_id: str) -> dict[str, Any]:
+        return self._registry("POST", f"/registries/{registry_id}/drop_credentials")
+
+    def rename_registry(self, registry_id: str, name: str) -> dict[str, Any]:
+        return self.update_registry(registry_id, name=name)
+
+    def update_registry(self, registry_id: str, **fields: Any) -> dict[str, Any]:
+        return self._registry("PATCH", f"/registries/{registry_id}", json=fields)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def registries(self) -> list[dict[str, Any]]:
+        registries: list[dict[str, Any]] = self._call("GET", "/state")["registries"]
+        return registries
+
+    def health(self) -> bool:
+        try:
+            return self._call("GET", "/health").get("ok") is True
+        except (httpx.HTTPError, EmulatorAdminError):
+            return False
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> EmulatorAdmin:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _registry(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        registry: dict[str, Any] = self._call(method, path, json=json)["container_registry"]
+        return registry
+
+    def _call(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        response = self._client.request(method, path, json=json)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or not isinstance(body, dict):
+            errors: list[str] = []
+            if isinstance(body, dict):
+                errors = [str(e) for e in body.get("errors", [])] or [str(body.get("error", ""))]
+            raise EmulatorAdminError(response.status_code, errors or [response.text[:200]])
+        return body

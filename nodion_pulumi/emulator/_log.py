@@ -1,0 +1,53 @@
+"""The request log tests use to see exactly which calls a client made.
+
+It records shapes only (method, path, status, top-level body keys) and never a value, so a test
+can assert that no secret was sent where it should not be without the log itself leaking one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from typing import Any
+
+
+class RequestLog:
+    def __init__(self, limit: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._seq = itertools.count(1)
+
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int | None,
+        fault: str | None,
+        body: object,
+        project: str | None,
+        duration_ms: float,
+    ) -> None:
+        keys = sorted(str(k) for k in body) if isinstance(body, dict) else []
+        with self._lock:
+            self._entries.append(
+                {
+                    "seq": next(self._seq),
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "fault": fault,
+                    "body_keys": keys,
+                    "project": project,
+                    "duration_ms": round(duration_ms, 3),
+                }
+            )
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

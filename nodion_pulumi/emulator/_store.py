@@ -1,0 +1,213 @@
+"""SQLite persistence for registries.
+
+One connection guarded by a lock, WAL journal and `synchronous=FULL`: every request runs in one
+transaction and a reply is only sent after its commit, so whatever a client saw acknowledged
+survives a crash or SIGKILL of the emulator.
+
+Secrets (external registry passwords, minted Nodion credentials) are kept only as salted
+digests: the API never returns them again, so the emulator has no reason to hold them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS registries (
+    pk INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    project_id TEXT NOT NULL,
+    registry_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    region_slug TEXT,
+    region_id TEXT,
+    username TEXT,
+    secret_digest TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS registries_project ON registries (project_id, pk);
+"""
+
+_COLUMNS = (
+    "pk, id, registry_type, name, hostname, region_slug, region_id, username, secret_digest, "
+    "created_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    pk: int
+    id: str
+    registry_type: str
+    name: str
+    hostname: str
+    region_slug: str | None
+    region_id: str | None
+    username: str | None
+    secret_digest: str | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def is_nodion(self) -> bool:
+        return self.registry_type == "nodion"
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.secret_digest is not None
+
+
+def digest_secret(secret: str) -> str:
+    salt = secrets.token_hex(16)
+    digest = hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+    return f"sha256${salt}${digest}"
+
+
+def secret_matches(stored: str | None, secret: str | None) -> bool:
+    if stored is None or secret is None:
+        return stored is None and secret is None
+    _, salt, digest = stored.split("$", 2)
+    candidate = hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+    return hmac.compare_digest(candidate, digest)
+
+
+class Tx:
+    """Queries scoped to one project inside one open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, project_id: str) -> None:
+        self._conn = conn
+        self._project_id = project_id
+
+    def rows(self) -> list[Row]:
+        cur = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM registries WHERE project_id = ? ORDER BY pk",  # noqa: S608
+            (self._project_id,),
+        )
+        return [Row(*r) for r in cur.fetchall()]
+
+    def get(self, registry_id: str) -> Row | None:
+        cur = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM registries WHERE project_id = ? AND id = ?",  # noqa: S608
+            (self._project_id, registry_id),
+        )
+        found = cur.fetchone()
+        return Row(*found) if found else None
+
+    def insert(
+        self,
+        *,
+        registry_id: str,
+        registry_type: str,
+        name: str,
+        hostname: str,
+        timestamp: str,
+        region_slug: str | None = None,
+        region_id: str | None = None,
+        username: str | None = None,
+        secret_digest: str | None = None,
+    ) -> Row:
+        self._conn.execute(
+            "INSERT INTO registries (id, project_id, registry_type, name, hostname, region_slug,"
+            " region_id, username, secret_digest, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                registry_id,
+                self._project_id,
+                registry_type,
+                name,
+                hostname,
+                region_slug,
+                region_id,
+                username,
+                secret_digest,
+                timestamp,
+                timestamp,
+            ),
+        )
+        row = self.get(registry_id)
+        assert row is not None
+        return row
+
+    def save(self, row: Row) -> Row:
+        """Write back the mutable fields of `row` (fetched earlier in this transaction)."""
+        self._conn.execute(
+            "UPDATE registries SET name = ?, hostname = ?, username = ?, secret_digest = ?,"
+            " updated_at = ? WHERE project_id = ? AND id = ?",
+            (
+                row.name,
+                row.hostname,
+                row.username,
+                row.secret_digest,
+                row.updated_at,
+                self._project_id,
+                row.id,
+            ),
+        )
+        return row
+
+    def delete(self, registry_id: str) -> None:
+        self._conn.execute(
+            "DELETE FROM registries WHERE project_id = ? AND id = ?",
+            (self._project_id, registry_id),
+        )
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike[str] | None, project_id: str) -> None:
+        target = ":memory:" if path is None else os.fspath(path)
+        if path is not None:
+            parent = os.path.dirname(os.path.abspath(target))
+            os.makedirs(parent, exist_ok=True)
+        self._lock = threading.Lock()
+        self._project_id = project_id
+        # isolation_level=None: transactions are begun explicitly, never implicitly.
+        self._conn = sqlite3.connect(
+            target, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+        self._closed = False
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self._lock:
+            self._check_open()
+            self._conn.execute("BEGIN")
+            try:
+                yield Tx(self._conn, self._project_id)
+            finally:
+                self._conn.execute("COMMIT")
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """One IMMEDIATE transaction: committed when the block ends, rolled back on error."""
+        with self._lock:
+            self._check_open()
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._conn, self._project_id)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the emulator store is closed")
