@@ -352,7 +352,7 @@ class NodionClient:
     ) -> Any:
         try:
             return json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             excerpt = extract_messages(content, (self._settings.api_token.get_secret_value(),))
             described = f": {excerpt[0]}" if excerpt else " (empty body)"
             raise UnexpectedResponseError(

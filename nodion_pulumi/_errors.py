@@ -60,9 +60,11 @@ MAX_BODY_CHARS = 256 * 1024  # of an error body examined at all
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WHITESPACE = re.compile(r"\s+")
-_INVISIBLE_BLOCKS = re.compile(r"(?is)<(script|style|head)\b.*?</\1\s*>")
-_COMMENTS = re.compile(r"(?s)<!--.*?-->")
-_TAGS = re.compile(r"(?s)<[^>]*>")
+# Openings of parts of a page that are not visible text. Matched by a linear scan rather than
+# one regex with a lazy ".*?", which is quadratic on a body full of unclosed openings.
+_INVISIBLE_OPEN = re.compile(r"(?i)<!--|<(script|style|head|template|noscript)\b")
+# `[^<>]` keeps a stray "<" from scanning to the end of the body.
+_TAGS = re.compile(r"<[^<>]*>")
 
 
 class NodionError(Exception):
@@ -276,11 +278,27 @@ def _clean(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+def _remove_invisible(text: str) -> str:
+    lowered = text.lower()
+    kept: list[str] = []
+    position = 0
+    while (match := _INVISIBLE_OPEN.search(text, position)) is not None:
+        kept.append(text[position : match.start()])
+        kept.append(" ")
+        if match.group(1) is None:
+            end = lowered.find("-->", match.end())
+            position = end + 3
+        else:
+            end = lowered.find(f"</{match.group(1).lower()}", match.end())
+            position = lowered.find(">", end) + 1 if end >= 0 else -1
+        if end < 0 or position <= 0:
+            return "".join(kept)  # unclosed: the rest is not visible either
+    kept.append(text[position:])
+    return "".join(kept)
+
+
 def _html_to_text(text: str) -> str:
-    text = _INVISIBLE_BLOCKS.sub(" ", text)
-    text = _COMMENTS.sub(" ", text)
-    text = _TAGS.sub(" ", text)
-    return html.unescape(text)
+    return html.unescape(_TAGS.sub(" ", _remove_invisible(text)))
 
 
 def _as_text(value: Any) -> str:
@@ -331,7 +349,7 @@ def extract_messages(content: bytes, secrets: Iterable[str | None] = ()) -> tupl
     raw: list[str]
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raw = [_html_to_text(text) if "<" in text else text]
     else:
         raw = _messages_from_json(payload)
