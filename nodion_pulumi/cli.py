@@ -130,7 +130,7 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             flush=True,
         )
         print(f"NODION_API_URL={emulator.url}", flush=True)
-        while not stop.wait(0.5):
+        while not stop.wait(0.2):
             pass
     finally:
         emulator.stop()

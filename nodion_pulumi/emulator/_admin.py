@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import ssl
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building a verifying context costs ~0.1 s; tests create many admin clients, so share one.
+    return ssl.create_default_context()
 
 
 class EmulatorAdminError(RuntimeError):
@@ -26,7 +34,9 @@ class EmulatorAdmin:
             root = root[: -len("/v1")]
         self.root_url = root
         # trust_env=False: a CI proxy variable must never capture loopback admin calls.
-        self._client = httpx.Client(base_url=f"{root}/_emulator", timeout=timeout, trust_env=False)
+        self._client = httpx.Client(
+            base_url=f"{root}/_emulator", timeout=timeout, trust_env=False, verify=_tls_context()
+        )
 
     # -- request log ---------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ class Emulator:
         self._store, self._server = store, server
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.02},
             name=f"nodion-emulator-{self.port}",
             daemon=True,
         )

@@ -82,6 +82,9 @@ def _guarded(target: Bound, request: Request) -> Reply:
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The stdlib default backlog of 5 drops SYNs under a burst of parallel clients, which
+    # then stall for a second in TCP retransmission: a benchmark would measure that, not us.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: App, *, ipv6: bool = False) -> None:
         if ipv6:
