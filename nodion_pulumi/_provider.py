@@ -1,0 +1,155 @@
+"""What the two dynamic providers share: configuration, one client per process, reads.
+
+Pulumi pickles a dynamic provider into every resource's state and unpickles it in the
+provider process. The provider classes therefore live in this installed package (so they
+are pickled by reference and stay a few dozen bytes) and hold nothing when pickled: no
+client, no token. ``configure()`` runs in the provider process with the stack's
+configuration; the HTTP client is created on first use and shared by every provider
+instance of the process, so connections are reused across resources.
+
+Reads during ``pulumi refresh`` come from one list call shared by all resources of the run
+instead of a GET per resource. The snapshot is dropped whenever this process writes to
+Nodion, so a read never returns what was there before our own write; a registry missing
+from the snapshot is confirmed with a GET before it is reported gone.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+
+from nodion_pulumi._client import NodionClient
+from nodion_pulumi._config import (
+    CONFIG_API_TOKEN,
+    CONFIG_API_URL,
+    CONFIG_PROJECT_ID,
+    MISSING_TOKEN_MESSAGE,
+    Settings,
+    resolve_settings,
+)
+from nodion_pulumi._errors import ConfigurationError, NotFoundError
+from nodion_pulumi._models import Registry
+
+__all__ = ["UNKNOWN", "NodionProvider", "Session", "is_unknown", "warn"]
+
+# How the engine marks a value that is not known yet (during preview).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+# A snapshot older than this is not used: refresh reads all resources within seconds.
+SNAPSHOT_MAX_AGE = 30.0
+
+_CONFIG_KEYS = (CONFIG_API_TOKEN, CONFIG_API_URL, CONFIG_PROJECT_ID)
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` is (or contains) a value the engine does not know yet."""
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, Mapping):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def warn(message: str) -> None:
+    """Show a warning in the engine's output.
+
+    A dynamic provider process has no engine connection of its own; what it writes to
+    stderr is shown by the CLI, prefixed like Pulumi's own warnings.
+    """
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class Session:
+    """One Nodion client plus the shared read snapshot, per settings and process."""
+
+    def __init__(self, client: NodionClient) -> None:
+        self.client = client
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._snapshot: dict[str, Registry] | None = None
+        self._snapshot_generation = -1
+        self._snapshot_time = 0.0
+
+    def wrote(self) -> None:
+        """Forget the snapshot: it may predate a write of ours."""
+        with self._lock:
+            self._generation += 1
+            self._snapshot = None
+
+    def read_registry(self, registry_id: str) -> Registry | None:
+        """The registry as Nodion has it now, or None when it no longer exists."""
+        with self._lock:
+            fresh = (
+                self._snapshot is not None
+                and self._snapshot_generation == self._generation
+                and time.monotonic() - self._snapshot_time < SNAPSHOT_MAX_AGE
+            )
+            if not fresh:
+                generation = self._generation
+                registries = self.client.list_registries()
+                self._snapshot = {r.id: r for r in registries}
+                self._snapshot_generation = generation
+                self._snapshot_time = time.monotonic()
+            assert self._snapshot is not None
+            found = self._snapshot.get(registry_id)
+        if found is not None:
+            return found
+        try:
+            return self.client.get_registry(registry_id)
+        except NotFoundError:
+            return None
+
+
+_sessions: dict[Settings, Session] = {}
+_sessions_lock = threading.Lock()
+_missing_token_reported = False
+
+
+def _session_for(config: Mapping[str, Any]) -> Session:
+    global _missing_token_reported
+    try:
+        settings = resolve_settings(config)
+    except ConfigurationError as error:
+        if str(error) != MISSING_TOKEN_MESSAGE:
+            raise
+        with _sessions_lock:
+            first = not _missing_token_reported
+            _missing_token_reported = True
+        if first:
+            raise
+        raise ConfigurationError(
+            "No Nodion API token is configured (see the first error for how to set it)."
+        ) from None
+    with _sessions_lock:
+        session = _sessions.get(settings)
+        if session is None:
+            session = _sessions[settings] = Session(NodionClient(settings))
+        return session
+
+
+class NodionProvider(ResourceProvider):
+    """Base of the package's dynamic providers."""
+
+    # The pickled provider holds no secret, so it need not be stored encrypted; this keeps
+    # every resource's state small.
+    serialize_as_secret_always = False
+
+    _config: dict[str, Any] | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._config = {key: req.config.get(key) for key in _CONFIG_KEYS}
+
+    @property
+    def session(self) -> Session:
+        return _session_for(self._config or {})
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Configuration never travels with the pickled provider.
+        return {}

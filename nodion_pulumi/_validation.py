@@ -1,0 +1,236 @@
+"""Input rules for the resources, checked at preview before any API call.
+
+A bad value found by Nodion only at ``pulumi up`` time fails halfway through a deployment;
+found here, it fails ``pulumi preview`` with the field named and the valid choices listed.
+Values that are still unknown during preview (outputs of other resources) are accepted:
+they are checked again when they are known.
+
+The rules are plain functions over plain dictionaries so that the providers, the policy
+pack and the tests share one definition.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "DEFAULT_HOSTNAMES",
+    "EXTERNAL_REGISTRY_TYPES",
+    "MAX_NAME_LENGTH",
+    "Failure",
+    "check_credentials_inputs",
+    "check_registry_inputs",
+    "hostname_problem",
+]
+
+EXTERNAL_REGISTRY_TYPES = ("docker_hub", "ghcr", "custom")
+DEFAULT_HOSTNAMES: Mapping[str, str] = {"docker_hub": "docker.io", "ghcr": "ghcr.io"}
+MAX_NAME_LENGTH = 255
+MAX_SECRET_LENGTH = 4096
+MAX_HOSTNAME_LENGTH = 253
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"^(?:{_LABEL})(?:\.{_LABEL})*$")
+_IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
+_REGISTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+IsUnknown = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One invalid input: the field and a sentence saying what would be valid."""
+
+    field: str
+    reason: str
+
+
+def _never_unknown(_value: Any) -> bool:
+    return False
+
+
+def hostname_problem(hostname: str) -> str | None:
+    """Why ``hostname`` is not a bare ``host[:port]``, or None when it is fine.
+
+    Nodion stores the hostname as given and Docker clients prepend it to image names, so a
+    scheme, a path or a space would produce image references that no client can pull.
+    """
+    value = hostname
+    if not value.strip():
+        return "must not be blank; give a registry host such as 'registry.example.com'"
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        return (
+            f"must be a bare host without a scheme: drop '{scheme}://' "
+            "(e.g. 'registry.example.com' or 'registry.example.com:5000')"
+        )
+    if any(ch.isspace() for ch in value) or _CONTROL.search(value):
+        return "must not contain spaces or control characters (e.g. 'registry.example.com')"
+    if "/" in value:
+        return (
+            "must be a bare host with an optional port, without a path: "
+            f"use '{value.split('/', 1)[0]}' and put the path in the image name"
+        )
+    if len(value) > MAX_HOSTNAME_LENGTH:
+        return f"must be at most {MAX_HOSTNAME_LENGTH} characters long"
+    host, port = value, None
+    if value.startswith("["):
+        end = value.find("]")
+        host, rest = value[: end + 1], value[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                return "must be '[ipv6]' or '[ipv6]:port'"
+            port = rest[1:]
+        if not _IPV6.match(host):
+            return "must be a valid bracketed IPv6 address such as '[2001:db8::1]:5000'"
+    elif ":" in value:
+        host, port = value.rsplit(":", 1)
+    if port is not None and not (port.isdigit() and port.isascii() and 1 <= int(port) <= 65535):
+        return f"has an invalid port {port!r}: a port is a number from 1 to 65535"
+    if not host.startswith("[") and not _HOST.match(host):
+        return (
+            "must be a DNS name or IP address made of letters, digits, dots and hyphens "
+            "(e.g. 'registry.example.com')"
+        )
+    return None
+
+
+def _text_problem(value: Any, *, max_length: int, what: str) -> str | None:
+    if not isinstance(value, str):
+        return f"must be a string (got {type(value).__name__})"
+    if not value.strip():
+        return f"must not be blank; give {what}"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters long (got {len(value)})"
+    if _CONTROL.search(value):
+        return "must not contain control characters such as newlines or tabs"
+    return None
+
+
+def check_registry_inputs(
+    inputs: Mapping[str, Any], is_unknown: IsUnknown = _never_unknown
+) -> tuple[dict[str, Any], list[Failure]]:
+    """Validate and normalise the inputs of a ``ContainerRegistry``.
+
+    Returns the inputs to store (with ``hostname`` defaulted for Docker Hub and GHCR) and
+    the failures. Secret values are never quoted in a reason.
+    """
+    checked = dict(inputs)
+    failures: list[Failure] = []
+
+    name = inputs.get("name")
+    if name is None:
+        failures.append(Failure("name", "is required: a display name for the registry"))
+    elif not is_unknown(name):
+        problem = _text_problem(name, max_length=MAX_NAME_LENGTH, what="a display name")
+        if problem:
+            failures.append(Failure("name", problem))
+
+    registry_type = inputs.get("registry_type")
+    valid_types = ", ".join(repr(t) for t in EXTERNAL_REGISTRY_TYPES)
+    type_known = registry_type is not None and not is_unknown(registry_type)
+    if registry_type is None:
+        failures.append(Failure("registry_type", f"is required: one of {valid_types}"))
+    elif type_known and registry_type == "nodion":
+        failures.append(
+            Failure(
+                "registry_type",
+                "cannot be 'nodion': Nodion creates one registry per region by itself. "
+                "Look it up with nodion.get_nodion_registry(region) and use "
+                "nodion.RegistryCredentials for push/pull access. "
+                f"Valid types here: {valid_types}",
+            )
+        )
+    elif type_known and registry_type not in EXTERNAL_REGISTRY_TYPES:
+        shown = registry_type if isinstance(registry_type, str) else type(registry_type).__name__
+        failures.append(Failure("registry_type", f"must be one of {valid_types} (got {shown!r})"))
+        type_known = False
+
+    hostname = inputs.get("hostname")
+    if hostname is None:
+        if type_known and isinstance(registry_type, str) and registry_type in DEFAULT_HOSTNAMES:
+            checked["hostname"] = DEFAULT_HOSTNAMES[registry_type]
+        elif type_known and registry_type == "custom":
+            failures.append(
+                Failure(
+                    "hostname",
+                    "is required for registry_type 'custom': the registry's host with an "
+                    "optional port, e.g. 'registry.example.com:5000'",
+                )
+            )
+    elif not is_unknown(hostname):
+        if not isinstance(hostname, str):
+            failures.append(
+                Failure("hostname", f"must be a string (got {type(hostname).__name__})")
+            )
+        else:
+            problem = hostname_problem(hostname)
+            if problem:
+                failures.append(Failure("hostname", problem))
+
+    failures.extend(_check_login(inputs, is_unknown))
+    return checked, failures
+
+
+def _check_login(inputs: Mapping[str, Any], is_unknown: IsUnknown) -> list[Failure]:
+    """``username`` and ``password`` come together: Nodion cannot log in with half a pair."""
+    failures: list[Failure] = []
+    username, password = inputs.get("username"), inputs.get("password")
+    for field, value, what in (
+        ("username", username, "the registry user or access token name"),
+        ("password", password, "the password or access token"),
+    ):
+        if value is None or is_unknown(value):
+            continue
+        problem = _text_problem(value, max_length=MAX_SECRET_LENGTH, what=what)
+        if problem:
+            failures.append(Failure(field, problem))
+    if username is not None and password is None:
+        failures.append(
+            Failure("password", "is required when username is set: give both or neither")
+        )
+    if password is not None and username is None:
+        failures.append(
+            Failure("username", "is required when password is set: give both or neither")
+        )
+    return failures
+
+
+def check_credentials_inputs(
+    inputs: Mapping[str, Any], is_unknown: IsUnknown = _never_unknown
+) -> tuple[dict[str, Any], list[Failure]]:
+    """Validate the inputs of a ``RegistryCredentials``."""
+    failures: list[Failure] = []
+    registry_id = inputs.get("registry_id")
+    if registry_id is None:
+        failures.append(
+            Failure(
+                "registry_id",
+                "is required: the id of a Nodion registry, e.g. "
+                "nodion.get_nodion_registry('fra').id",
+            )
+        )
+    elif not is_unknown(registry_id) and (
+        not isinstance(registry_id, str) or not _REGISTRY_ID.match(registry_id)
+    ):
+        failures.append(
+            Failure(
+                "registry_id",
+                "must be a Nodion registry id (letters, digits, '-', '_', '.' or '~'), e.g. "
+                "nodion.get_nodion_registry('fra').id",
+            )
+        )
+    triggers = inputs.get("triggers")
+    if triggers is not None and not is_unknown(triggers) and not isinstance(triggers, Mapping):
+        failures.append(
+            Failure(
+                "triggers",
+                f"must be a mapping of names to values (got {type(triggers).__name__}); "
+                "changing any value rotates the credentials",
+            )
+        )
+    return dict(inputs), failures

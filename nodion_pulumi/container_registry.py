@@ -1,0 +1,235 @@
+"""``ContainerRegistry``: an external registry (Docker Hub, GHCR or custom) in a project.
+
+Nodion never returns a stored password, so the password the program declares is kept in
+the state as a secret and compared there; ``pulumi refresh`` brings back what Nodion does
+return (name, hostname, status, ``has_credentials``) and keeps the password.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+
+from nodion_pulumi._errors import NodionError, NotFoundError
+from nodion_pulumi._models import Registry
+from nodion_pulumi._provider import NodionProvider, is_unknown
+from nodion_pulumi._validation import check_registry_inputs
+
+__all__ = ["ContainerRegistry", "ContainerRegistryArgs", "ContainerRegistryProvider"]
+
+INPUTS = ("name", "registry_type", "hostname", "username", "password")
+# Nodion's PATCH changes these in place; a new registry_type needs a new registry.
+UPDATABLE = ("name", "hostname", "username", "password")
+SECRET_OUTPUTS = ["password"]
+
+
+def _timestamp(value: Any) -> str:
+    return str(value.isoformat(timespec="milliseconds"))
+
+
+def _outputs(registry: Registry, username: Any, password: Any) -> dict[str, Any]:
+    return {
+        "name": registry.name,
+        "registry_type": registry.registry_type,
+        "hostname": registry.hostname,
+        "username": username,
+        "password": password,
+        "status": registry.status,
+        "has_credentials": registry.has_credentials,
+        "region_id": registry.region_id,
+        "created_at": _timestamp(registry.created_at),
+        "updated_at": _timestamp(registry.updated_at),
+    }
+
+
+class ContainerRegistryProvider(NodionProvider):
+    """CRUD of external registries through Nodion's Container Registries API."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = {key: news.get(key) for key in INPUTS if news.get(key) is not None}
+        checked, failures = check_registry_inputs(inputs, is_unknown)
+        return CheckResult(checked, [CheckFailure(f.field, f.reason) for f in failures])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [
+            key for key in INPUTS if is_unknown(news.get(key)) or olds.get(key) != news.get(key)
+        ]
+        replaces = [key for key in changed if key == "registry_type"]
+        # PATCH can set a login but not remove one: dropping it needs a new registry.
+        replaces += [
+            key
+            for key in ("username", "password")
+            if olds.get(key) is not None and news.get(key) is None
+        ]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[key for key in INPUTS if key not in changed],
+            delete_before_replace=False,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        session = self.session
+        try:
+            registry = session.client.create_registry(
+                name=props["name"],
+                registry_type=props["registry_type"],
+                hostname=props.get("hostname"),
+                username=props.get("username"),
+                password=props.get("password"),
+            )
+        finally:
+            session.wrote()
+        return CreateResult(
+            registry.id, _outputs(registry, props.get("username"), props.get("password"))
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        changes = {key: news.get(key) for key in UPDATABLE if olds.get(key) != news.get(key)}
+        session = self.session
+        try:
+            registry = session.client.update_registry(id_, **changes)
+        finally:
+            session.wrote()
+        return UpdateResult(_outputs(registry, news.get("username"), news.get("password")))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        registry = self.session.read_registry(id_)
+        if registry is None:
+            return ReadResult("", {})
+        if registry.is_nodion:
+            raise NodionError(
+                f"registry {id_} is a Nodion registry ({registry.hostname}): ContainerRegistry "
+                "manages external registries only. Look Nodion registries up with "
+                "nodion.get_nodion_registry(region) and use nodion.RegistryCredentials"
+            )
+        # On import there is no prior state: Nodion does not reveal the login, so it stays
+        # unset until the program sets it (the next update then sends it).
+        imported = not props.get("created_at")
+        username = None if imported else props.get("username")
+        password = None if imported else props.get("password")
+        outs = _outputs(registry, username, password)
+        inputs = {key: outs[key] for key in INPUTS if outs[key] is not None}
+        return ReadResult(id_, outs, inputs)
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        session = self.session
+        try:
+            session.client.delete_registry(id_)
+        except NotFoundError:
+            return  # already gone (deleted outside Pulumi, or a retried DELETE that succeeded)
+        finally:
+            session.wrote()
+
+
+_PROVIDER = ContainerRegistryProvider()
+
+
+class ContainerRegistryArgs:
+    """The inputs of a :class:`ContainerRegistry`."""
+
+    def __init__(
+        self,
+        *,
+        name: pulumi.Input[str],
+        registry_type: pulumi.Input[str],
+        hostname: pulumi.Input[str] | None = None,
+        username: pulumi.Input[str] | None = None,
+        password: pulumi.Input[str] | None = None,
+    ) -> None:
+        """
+        :param name: Display name of the registry in Nodion.
+        :param registry_type: ``docker_hub``, ``ghcr`` or ``custom``; changing it replaces
+            the registry.
+        :param hostname: Bare ``host[:port]``; required for ``custom``, defaults to
+            ``docker.io`` / ``ghcr.io``.
+        :param username: Login for pulls; give it together with ``password``.
+        :param password: Password or access token; always stored as a secret.
+        """
+        self.name = name
+        self.registry_type = registry_type
+        self.hostname = hostname
+        self.username = username
+        self.password = password
+
+
+class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
+    """An external container registry (Docker Hub, GHCR or a custom host) in Nodion.
+
+    ``registry_type`` changes replace the registry; ``name``, ``hostname``, ``username``
+    and ``password`` change in place. The resource id is Nodion's registry id.
+    """
+
+    name: pulumi.Output[str]
+    registry_type: pulumi.Output[str]
+    hostname: pulumi.Output[str]
+    username: pulumi.Output[str | None]
+    password: pulumi.Output[str | None]
+    status: pulumi.Output[str]
+    has_credentials: pulumi.Output[bool]
+    region_id: pulumi.Output[str | None]
+    created_at: pulumi.Output[str]
+    updated_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: ContainerRegistryArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        name: pulumi.Input[str] | None = None,
+        registry_type: pulumi.Input[str] | None = None,
+        hostname: pulumi.Input[str] | None = None,
+        username: pulumi.Input[str] | None = None,
+        password: pulumi.Input[str] | None = None,
+    ) -> None:
+        """
+        :param resource_name: The Pulumi name of this resource.
+        :param args: The inputs as a :class:`ContainerRegistryArgs`, or give them as
+            keyword arguments (not both).
+        :param opts: Resource options; ``password`` is always added to
+            ``additional_secret_outputs``.
+        """
+        keywords = {
+            "name": name,
+            "registry_type": registry_type,
+            "hostname": hostname,
+            "username": username,
+            "password": password,
+        }
+        if args is not None:
+            given = sorted(key for key, value in keywords.items() if value is not None)
+            if given:
+                raise TypeError(
+                    f"ContainerRegistry {resource_name!r}: pass either args or keyword "
+                    f"arguments, not both (got args and {', '.join(given)})"
+                )
+            keywords = {key: getattr(args, key) for key in keywords}
+        if keywords["password"] is not None:
+            keywords["password"] = pulumi.Output.secret(keywords["password"])
+        props: dict[str, Any] = {
+            **keywords,
+            "status": None,
+            "has_credentials": None,
+            "region_id": None,
+            "created_at": None,
+            "updated_at": None,
+        }
+        super().__init__(
+            _PROVIDER,
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+            ),
+        )

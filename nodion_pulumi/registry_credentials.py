@@ -1,0 +1,217 @@
+"""``RegistryCredentials``: push/pull credentials of a Nodion registry, captured once.
+
+Nodion shows the password of a Nodion registry's credentials in the creation response
+only. This resource is the one place that response lands: the password and a ready
+``.dockerconfigjson`` document go into the state as secrets, and are never minted again on
+read. Rotation is "delete and recreate", so any change of ``registry_id`` or ``triggers``
+revokes the old credentials before new ones are generated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource
+
+from nodion_pulumi._errors import APIError, BadRequestError, NodionError, NotFoundError
+from nodion_pulumi._provider import NodionProvider, is_unknown, warn
+from nodion_pulumi._validation import check_credentials_inputs
+
+__all__ = [
+    "CredentialsAlreadyExistError",
+    "RegistryCredentials",
+    "RegistryCredentialsArgs",
+    "RegistryCredentialsProvider",
+]
+
+INPUTS = ("registry_id", "triggers")
+SECRET_OUTPUTS = ["password", "docker_config_json"]
+
+
+class CredentialsAlreadyExistError(NodionError):
+    """The registry has credentials that Pulumi did not create and cannot read."""
+
+    def __init__(self, registry_id: str) -> None:
+        super().__init__(
+            f"Nodion registry {registry_id} already has push/pull credentials. Nodion shows "
+            "a password only once, when it is generated, so existing credentials cannot be "
+            "captured. To let Pulumi manage them, revoke the existing credentials in the "
+            "Nodion dashboard (or with DELETE /v1/container_registries/"
+            f"{registry_id}/credentials) and run `pulumi up` again. If another stack already "
+            "manages them, read its outputs through a pulumi.StackReference instead."
+        )
+
+
+class RegistryCredentialsProvider(NodionProvider):
+    """Generates, tracks and revokes the credentials of one Nodion registry."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = {key: news.get(key) for key in INPUTS if news.get(key) is not None}
+        checked, failures = check_credentials_inputs(inputs, is_unknown)
+        return CheckResult(checked, [CheckFailure(f.field, f.reason) for f in failures])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [
+            key
+            for key in INPUTS
+            if is_unknown(news.get(key)) or _normal(olds.get(key)) != _normal(news.get(key))
+        ]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=changed,
+            stables=[key for key in INPUTS if key not in changed],
+            # Nodion allows one set of credentials per registry: revoke, then generate.
+            delete_before_replace=True,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        registry_id = props["registry_id"]
+        session = self.session
+        try:
+            credentials = session.client.create_credentials(registry_id)
+        except BadRequestError as error:
+            if any("already" in message.lower() for message in error.messages):
+                raise CredentialsAlreadyExistError(registry_id) from error
+            raise
+        finally:
+            session.wrote()
+        outs = {
+            "registry_id": registry_id,
+            "triggers": props.get("triggers"),
+            "hostname": credentials.hostname,
+            "username": credentials.username,
+            "password": credentials.password.get_secret_value(),
+            "docker_config_json": credentials.docker_config_json(),
+        }
+        return CreateResult(registry_id, outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        registry_id = props.get("registry_id") or id_
+        if not props.get("password"):
+            raise NodionError(
+                f"credentials of registry {registry_id} cannot be imported: Nodion shows "
+                "their password only once, when they are generated. Declare a "
+                "RegistryCredentials without importing it; if the registry already has "
+                "credentials, revoke them in the Nodion dashboard first."
+            )
+        registry = self.session.read_registry(registry_id)
+        if registry is None or not registry.has_credentials:
+            # Gone outside Pulumi: drop from state so that the next `up` generates new ones.
+            return ReadResult("", {})
+        outs = {**props, "hostname": registry.hostname}
+        inputs = {key: props[key] for key in INPUTS if props.get(key) is not None}
+        return ReadResult(id_, outs, inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        registry_id = props.get("registry_id") or id_
+        session = self.session
+        try:
+            session.client.delete_credentials(registry_id)
+        except BadRequestError as error:
+            if not any("no credentials" in m.lower() for m in error.messages):
+                raise
+            # Already revoked outside Pulumi.
+        except NotFoundError:
+            if session.read_registry(registry_id) is not None:
+                self._warn_manual_revocation(registry_id)
+        except APIError as error:
+            if error.status_code != 405:
+                raise
+            self._warn_manual_revocation(registry_id)
+        finally:
+            session.wrote()
+
+    @staticmethod
+    def _warn_manual_revocation(registry_id: str) -> None:
+        warn(
+            f"Nodion did not accept revoking the credentials of registry {registry_id} "
+            "through the API; they were removed from the Pulumi state but stay valid until "
+            "you revoke them in the Nodion dashboard."
+        )
+
+
+def _normal(triggers_or_id: Any) -> Any:
+    """Compare mappings by content: the engine may hand them over as different types."""
+    if isinstance(triggers_or_id, Mapping):
+        return {str(k): _normal(v) for k, v in triggers_or_id.items()}
+    return triggers_or_id
+
+
+_PROVIDER = RegistryCredentialsProvider()
+
+
+class RegistryCredentialsArgs:
+    """The inputs of a :class:`RegistryCredentials`."""
+
+    def __init__(
+        self,
+        *,
+        registry_id: pulumi.Input[str],
+        triggers: pulumi.Input[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """
+        :param registry_id: Id of a Nodion registry, e.g.
+            ``nodion.get_nodion_registry("fra").id``.
+        :param triggers: Any values; changing one rotates the credentials (the old ones
+            are revoked first).
+        """
+        self.registry_id = registry_id
+        self.triggers = triggers
+
+
+class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials"):
+    """Push/pull credentials of a Nodion registry, kept as Pulumi secrets.
+
+    The resource id is the registry's id. ``password`` and ``docker_config_json`` (a
+    ``.dockerconfigjson`` document for Kubernetes pull secrets or CI) are secret outputs.
+    Protect this resource (``protect=True``): deleting it revokes the credentials.
+    """
+
+    registry_id: pulumi.Output[str]
+    triggers: pulumi.Output[Mapping[str, Any] | None]
+    hostname: pulumi.Output[str]
+    username: pulumi.Output[str]
+    password: pulumi.Output[str]
+    docker_config_json: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: RegistryCredentialsArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry_id: pulumi.Input[str] | None = None,
+        triggers: pulumi.Input[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """
+        :param resource_name: The Pulumi name of this resource.
+        :param args: The inputs as a :class:`RegistryCredentialsArgs`, or give them as
+            keyword arguments (not both).
+        :param opts: Resource options; the secret outputs are always added to
+            ``additional_secret_outputs``.
+        """
+        if args is not None:
+            if registry_id is not None or triggers is not None:
+                raise TypeError(
+                    f"RegistryCredentials {resource_name!r}: pass either args or keyword "
+                    "arguments, not both"
+                )
+            registry_id, triggers = args.registry_id, args.triggers
+        props: dict[str, Any] = {
+            "registry_id": registry_id,
+            "triggers": triggers,
+            "hostname": None,
+            "username": None,
+            "password": None,
+            "docker_config_json": None,
+        }
+        super().__init__(
+            _PROVIDER,
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+            ),
+        )
