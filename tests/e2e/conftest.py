@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from nodion_pulumi.emulator import Emulator
 from tests.e2e.engine import Engine, ensure_pulumi
+from tests.e2e.nodion_stack import TOKEN, NodionStack
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +18,28 @@ def pulumi_bin_dir() -> Path:
 @pytest.fixture
 def engine(pulumi_bin_dir: Path, tmp_path: Path) -> Engine:
     return Engine(bin_dir=pulumi_bin_dir, root=tmp_path)
+
+
+@pytest.fixture
+def nodion_emulator(tmp_path: Path) -> Iterator[Emulator]:
+    with Emulator(token=TOKEN, data_path=tmp_path / "emulator.db") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def nodion_stack(engine: Engine, nodion_emulator: Emulator) -> Iterator[Callable[..., NodionStack]]:
+    """Factory of stacks wired to the emulator; at teardown, scans them all for leaks."""
+    made: list[NodionStack] = []
+
+    def make(
+        program: str = "registries", project: str | None = None, stack_name: str = "test"
+    ) -> NodionStack:
+        stack = NodionStack(
+            engine, nodion_emulator, program, project or Path(program).name, stack_name
+        )
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:
+        stack.assert_no_secret_leaked()

@@ -1,0 +1,47 @@
+"""Declares what the `spec` config value (JSON) lists, so one program serves many tests.
+
+spec = {"registries": [{"resource", "name", "type", "hostname"?, "username"?, "password"?: bool,
+                        "import"?: id}],
+        "credentials": [{"resource", "region" | "registryId", "triggers"?}]}
+Passwords come from the secret config value `passwords` (JSON: resource name -> password).
+"""
+
+import json
+
+import pulumi
+
+import nodion_pulumi as nodion
+
+config = pulumi.Config()
+spec = json.loads(config.get("spec") or "{}")
+passwords = config.get_secret("passwords") or pulumi.Output.secret("{}")
+
+for item in spec.get("registries", []):
+    resource = item["resource"]
+    password = None
+    if item.get("password"):
+        password = passwords.apply(lambda text, r=resource: json.loads(text)[r])
+    registry = nodion.ContainerRegistry(
+        resource,
+        name=item.get("name"),
+        registry_type=item.get("type"),
+        hostname=item.get("hostname"),
+        username=item.get("username"),
+        password=password,
+        opts=pulumi.ResourceOptions(import_=item.get("import")),
+    )
+    pulumi.export(f"{resource}.id", registry.id)
+    pulumi.export(f"{resource}.name", registry.name)
+    pulumi.export(f"{resource}.hostname", registry.hostname)
+    pulumi.export(f"{resource}.has_credentials", registry.has_credentials)
+
+for item in spec.get("credentials", []):
+    resource = item["resource"]
+    registry_id = item.get("registryId") or nodion.get_nodion_registry(item["region"]).id
+    credentials = nodion.RegistryCredentials(
+        resource, registry_id=registry_id, triggers=item.get("triggers")
+    )
+    pulumi.export(f"{resource}.id", credentials.id)
+    pulumi.export(f"{resource}.username", credentials.username)
+    pulumi.export(f"{resource}.password", credentials.password)
+    pulumi.export(f"{resource}.docker_config_json", credentials.docker_config_json)
