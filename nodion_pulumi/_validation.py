@@ -36,7 +36,8 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = re.compile(rf"^(?:{_LABEL})(?:\.{_LABEL})*$")
 _IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
 _REGISTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 IsUnknown = Callable[[Any], bool]
 
@@ -62,6 +63,12 @@ def hostname_problem(hostname: str) -> str | None:
     value = hostname
     if not value.strip():
         return "must not be blank; give a registry host such as 'registry.example.com'"
+    if "@" in value:
+        # Not echoed: the part before "@" is a login, often with a password.
+        return (
+            "must not contain a login ('user:password@'): give the bare host and set "
+            "username and password instead"
+        )
     if "://" in value:
         scheme = value.split("://", 1)[0]
         return (
@@ -173,7 +180,20 @@ def check_registry_inputs(
                 failures.append(Failure("hostname", problem))
 
     failures.extend(_check_login(inputs, is_unknown))
+    adopt_id = inputs.get("adopt_id")
+    if adopt_id is not None and not is_unknown(adopt_id) and not _is_registry_id(adopt_id):
+        failures.append(
+            Failure(
+                "adopt_id",
+                "must be the id of an existing external registry (letters, digits, '-', '_', "
+                "'.' or '~'), as shown by nodion.get_container_registries()",
+            )
+        )
     return checked, failures
+
+
+def _is_registry_id(value: Any) -> bool:
+    return isinstance(value, str) and _REGISTRY_ID.fullmatch(value) is not None
 
 
 def _check_login(inputs: Mapping[str, Any], is_unknown: IsUnknown) -> list[Failure]:
@@ -214,9 +234,7 @@ def check_credentials_inputs(
                 "nodion.get_nodion_registry('fra').id",
             )
         )
-    elif not is_unknown(registry_id) and (
-        not isinstance(registry_id, str) or not _REGISTRY_ID.match(registry_id)
-    ):
+    elif not is_unknown(registry_id) and not _is_registry_id(registry_id):
         failures.append(
             Failure(
                 "registry_id",

@@ -3,6 +3,11 @@
 Nodion never returns a stored password, so the password the program declares is kept in
 the state as a secret and compared there; ``pulumi refresh`` brings back what Nodion does
 return (name, hostname, status, ``has_credentials``) and keeps the password.
+
+Pulumi's engine cannot import resources of dynamic providers (neither ``pulumi import`` nor
+the ``import_`` option: it calls the provider without the serialized provider, see
+pulumi/pulumi#16175). ``adopt_id`` is the way in: instead of creating a registry, ``create``
+takes over the existing one with that id and brings it to the declared inputs.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from nodion_pulumi._validation import check_registry_inputs
 __all__ = ["ContainerRegistry", "ContainerRegistryArgs", "ContainerRegistryProvider"]
 
 INPUTS = ("name", "registry_type", "hostname", "username", "password")
+# Only used by create; changing or removing it later changes nothing.
+ADOPT_ID = "adopt_id"
 # Nodion's PATCH changes these in place; a new registry_type needs a new registry.
 UPDATABLE = ("name", "hostname", "username", "password")
 SECRET_OUTPUTS = ["password"]
@@ -56,7 +63,7 @@ class ContainerRegistryProvider(NodionProvider):
     """CRUD of external registries through Nodion's Container Registries API."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {key: news.get(key) for key in INPUTS if news.get(key) is not None}
+        inputs = {key: news.get(key) for key in (*INPUTS, ADOPT_ID) if news.get(key) is not None}
         checked, failures = check_registry_inputs(inputs, is_unknown)
         return CheckResult(checked, [CheckFailure(f.field, f.reason) for f in failures])
 
@@ -79,6 +86,8 @@ class ContainerRegistryProvider(NodionProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        if props.get(ADOPT_ID):
+            return self._adopt(props[ADOPT_ID], props)
         session = self.session
         try:
             registry = session.client.create_registry(
@@ -90,6 +99,40 @@ class ContainerRegistryProvider(NodionProvider):
             )
         finally:
             session.wrote()
+        return CreateResult(
+            registry.id, _outputs(registry, props.get("username"), props.get("password"))
+        )
+
+    def _adopt(self, registry_id: str, props: dict[str, Any]) -> CreateResult:
+        """Take over an existing external registry and PATCH what differs from the inputs."""
+        session = self.session
+        try:
+            existing = session.client.get_registry(registry_id)
+        except NotFoundError as error:
+            raise NodionError(
+                f"adopt_id: there is no registry {registry_id} to adopt; remove adopt_id to "
+                "create a new registry, or list registries with "
+                "nodion.get_container_registries()"
+            ) from error
+        if existing.registry_type != props["registry_type"]:
+            raise NodionError(
+                f"adopt_id: registry {registry_id} is of type {existing.registry_type!r}, "
+                f"but registry_type is {props['registry_type']!r}; declare the same type to "
+                "adopt it"
+            )
+        current = {"name": existing.name, "hostname": existing.hostname}
+        # The login cannot be read back, so a declared one is always sent.
+        changes = {
+            key: props.get(key)
+            for key in UPDATABLE
+            if props.get(key) is not None and current.get(key) != props.get(key)
+        }
+        registry = existing
+        if changes:
+            try:
+                registry = session.client.update_registry(registry_id, **changes)
+            finally:
+                session.wrote()
         return CreateResult(
             registry.id, _outputs(registry, props.get("username"), props.get("password"))
         )
@@ -146,6 +189,7 @@ class ContainerRegistryArgs:
         hostname: pulumi.Input[str] | None = None,
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
     ) -> None:
         """
         :param name: Display name of the registry in Nodion.
@@ -155,12 +199,16 @@ class ContainerRegistryArgs:
             ``docker.io`` / ``ghcr.io``.
         :param username: Login for pulls; give it together with ``password``.
         :param password: Password or access token; always stored as a secret.
+        :param adopt_id: Id of an existing external registry to take over instead of
+            creating one (Pulumi's import does not work for dynamic providers). Used only
+            when the resource is created.
         """
         self.name = name
         self.registry_type = registry_type
         self.hostname = hostname
         self.username = username
         self.password = password
+        self.adopt_id = adopt_id
 
 
 class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
@@ -192,6 +240,7 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
         hostname: pulumi.Input[str] | None = None,
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
     ) -> None:
         """
         :param resource_name: The Pulumi name of this resource.
@@ -206,6 +255,7 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
             "hostname": hostname,
             "username": username,
             "password": password,
+            "adopt_id": adopt_id,
         }
         if args is not None:
             given = sorted(key for key, value in keywords.items() if value is not None)

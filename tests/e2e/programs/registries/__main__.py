@@ -1,7 +1,7 @@
 """Declares what the `spec` config value (JSON) lists, so one program serves many tests.
 
 spec = {"registries": [{"resource", "name", "type", "hostname"?, "username"?, "password"?: bool,
-                        "import"?: id}],
+                        "adopt"?: id, "import"?: id}],
         "credentials": [{"resource", "region" | "registryId", "triggers"?}]}
 Passwords come from the secret config value `passwords` (JSON: resource name -> password).
 """
@@ -28,6 +28,7 @@ for item in spec.get("registries", []):
         hostname=item.get("hostname"),
         username=item.get("username"),
         password=password,
+        adopt_id=item.get("adopt"),
         opts=pulumi.ResourceOptions(import_=item.get("import")),
     )
     pulumi.export(f"{resource}.id", registry.id)
