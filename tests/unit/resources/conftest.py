@@ -1,0 +1,103 @@
+"""Fixtures for the resource layer's tests: providers driven directly, no Pulumi engine.
+
+The providers keep process-wide state (one client per settings, the "missing token" note
+shown once) and the lookups cache their clients; every test starts from a clean slate and
+an environment without ``NODION_*`` or ``PULUMI_CONFIG*`` variables. Helpers are fixtures,
+not importable functions, so that the tests work under pytest's importlib import mode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+from nodion_pulumi import _provider, lookups
+from nodion_pulumi._client import NodionClient
+from nodion_pulumi._provider import NodionProvider
+from nodion_pulumi.container_registry import ContainerRegistryProvider
+from nodion_pulumi.emulator import Emulator
+from nodion_pulumi.registry_credentials import RegistryCredentialsProvider
+
+TOKEN = "test-token"
+
+P = TypeVar("P", bound=NodionProvider)
+Configure = Callable[..., Any]
+ApiLog = Callable[[], list[tuple[str, str, list[str]]]]
+CreateRegistry = Callable[..., tuple[str, dict[str, Any]]]
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    sessions: dict[Any, _provider.Session] = {}
+    clients: dict[Any, NodionClient] = {}
+    monkeypatch.setattr(_provider, "_sessions", sessions)
+    monkeypatch.setattr(_provider, "_missing_token_reported", False)
+    monkeypatch.setattr(lookups, "_clients", clients)
+    for name in list(os.environ):
+        if name.startswith(("NODION_", "PULUMI_CONFIG")):
+            monkeypatch.delenv(name)
+    yield
+    for session in sessions.values():
+        session.client.close()
+    for client in clients.values():
+        client.close()
+
+
+@pytest.fixture
+def configure(emulator: Emulator) -> Configure:
+    """``configure(provider, token=..., url=...)``: configure as the engine would."""
+
+    def run(provider: P, *, token: str | None = TOKEN, url: str | None = None) -> P:
+        raw: dict[str, Any] = {"nodion:apiUrl": url or emulator.url}
+        if token is not None:
+            raw["nodion:apiToken"] = token
+        provider.configure(ConfigureRequest(Config(raw, "proj")))
+        return provider
+
+    return run
+
+
+@pytest.fixture
+def registries(configure: Configure) -> ContainerRegistryProvider:
+    provider: ContainerRegistryProvider = configure(ContainerRegistryProvider())
+    return provider
+
+
+@pytest.fixture
+def credentials(configure: Configure) -> RegistryCredentialsProvider:
+    provider: RegistryCredentialsProvider = configure(RegistryCredentialsProvider())
+    return provider
+
+
+@pytest.fixture
+def api_log(emulator: Emulator) -> ApiLog:
+    """The API calls the emulator saw so far, as (method, path, body keys)."""
+
+    def entries() -> list[tuple[str, str, list[str]]]:
+        return [
+            (e["method"], e["path"], e["body_keys"])
+            for e in emulator.admin.requests()
+            if str(e["path"]).startswith("/v1")
+        ]
+
+    return entries
+
+
+@pytest.fixture
+def create_registry(registries: ContainerRegistryProvider) -> CreateRegistry:
+    """Check then create, as ``pulumi up`` does; returns (id, outputs)."""
+
+    def create(**news: Any) -> tuple[str, dict[str, Any]]:
+        inputs = {"name": "mirror", "registry_type": "docker_hub", **news}
+        checked = registries.check({}, inputs)
+        assert checked.failures == []
+        result = registries.create(checked.inputs)
+        assert result.outs is not None
+        return str(result.id), dict(result.outs)
+
+    return create

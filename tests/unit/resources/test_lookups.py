@@ -1,0 +1,157 @@
+"""The read-only lookups, configured from the environment (or stack config) as in a program."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from typing import Any
+
+import pulumi
+import pytest
+
+from nodion_pulumi import lookups
+from nodion_pulumi._client import NodionClient
+from nodion_pulumi._config import Settings
+from nodion_pulumi._errors import ConfigurationError, InvalidRegistryIdError, NotFoundError
+from nodion_pulumi._models import Registry
+from nodion_pulumi.emulator import Emulator
+from nodion_pulumi.lookups import (
+    NoSuchRegionError,
+    get_container_registries,
+    get_container_registries_output,
+    get_container_registry,
+    get_container_registry_output,
+    get_nodion_registry,
+    get_nodion_registry_output,
+)
+
+REGIONS = ("fra", "nbg", "ams", "hel")
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Emulator:
+    monkeypatch.setenv("NODION_API_TOKEN", "test-token")
+    monkeypatch.setenv("NODION_API_URL", emulator.url)
+    return emulator
+
+
+def resolve(make: Any) -> Any:
+    """Build an Output inside an event loop and wait for its value."""
+
+    async def run() -> Any:
+        output: pulumi.Output[Any] = make()
+        future: Awaitable[Any] = output.future()
+        return await future
+
+    return asyncio.run(run())
+
+
+def test_list_returns_every_registry(env) -> None:
+    registries = get_container_registries()
+    assert all(isinstance(r, Registry) for r in registries)
+    assert [r.region_slug for r in registries] == list(REGIONS)
+    assert all(r.is_nodion for r in registries)
+
+
+def test_get_by_id(env) -> None:
+    fra = env.nodion_registry_id("fra")
+    registry = get_container_registry(fra)
+    assert registry.id == fra
+    assert registry.hostname == "registry.fra.nodion.net"
+    with pytest.raises(NotFoundError, match="get container registry failed: HTTP 404"):
+        get_container_registry("00000000-0000-4000-8000-000000000000")
+    with pytest.raises(InvalidRegistryIdError):
+        get_container_registry("../secrets")
+
+
+@pytest.mark.parametrize("slug", REGIONS)
+def test_nodion_registry_by_slug(env, slug: str) -> None:
+    registry = get_nodion_registry(slug)
+    assert registry.id == env.nodion_registry_id(slug)
+    assert registry.hostname == f"registry.{slug}.nodion.net"
+
+
+def test_nodion_registry_by_region_id_and_hostname(env) -> None:
+    fra = get_nodion_registry("fra")
+    assert fra.region_id
+    assert get_nodion_registry(fra.region_id).id == fra.id
+    assert get_nodion_registry("registry.fra.nodion.net").id == fra.id
+    assert get_nodion_registry(" FRA ").id == fra.id
+    assert get_nodion_registry("Registry.Fra.Nodion.Net").id == fra.id
+
+
+def test_nodion_registry_ignores_external_registries(env) -> None:
+    settings = Settings(api_token="test-token", api_url=env.url)  # type: ignore[arg-type]
+    with NodionClient(settings) as client:
+        client.create_registry(name="fra", registry_type="custom", hostname="fra")
+    registry = get_nodion_registry("fra")
+    assert registry.is_nodion
+
+
+@pytest.mark.parametrize("region", ["xyz", "Frankfurt", "registry.xyz.nodion.net"])
+def test_an_unknown_region_lists_the_available_ones(env, region: str) -> None:
+    with pytest.raises(NoSuchRegionError) as raised:
+        get_nodion_registry(region)
+    message = str(raised.value)
+    assert repr(region) in message
+    assert "Available regions:" in message
+    for slug in REGIONS:
+        assert f"{slug} (registry.{slug}.nodion.net" in message
+    assert isinstance(raised.value, LookupError)
+
+
+@pytest.mark.parametrize("region", ["", "  ", None, 7])
+def test_a_blank_region_says_what_is_expected(env, region: Any) -> None:
+    with pytest.raises(NoSuchRegionError, match="region slug such as 'fra'"):
+        get_nodion_registry(region)
+    assert env.admin.requests() == []
+
+
+def test_the_client_is_cached(env, api_log) -> None:
+    get_container_registries()
+    client = next(iter(lookups._clients.values()))
+    get_nodion_registry("fra")
+    get_container_registry(env.nodion_registry_id("nbg"))
+    assert list(lookups._clients.values()) == [client]
+    assert lookups._client() is client
+    assert len(api_log()) == 3  # lookups are not cached, only the client
+
+
+def test_another_configuration_gets_another_client(env, monkeypatch) -> None:
+    first = lookups._client()
+    monkeypatch.setenv("NODION_PROJECT_ID", "428d037e-9ba6-4dab-92bd-8d816c523126")
+    second = lookups._client()
+    assert second is not first
+    assert second.settings.project_id == "428d037e-9ba6-4dab-92bd-8d816c523126"
+    assert len(lookups._clients) == 2
+
+
+def test_stack_config_wins_over_the_environment(monkeypatch, emulator) -> None:
+    monkeypatch.setenv("NODION_API_TOKEN", "wrong-token")
+    monkeypatch.setenv("NODION_API_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps({"nodion:apiToken": "test-token", "nodion:apiUrl": emulator.url}),
+    )
+    assert get_nodion_registry("nbg").id == emulator.nodion_registry_id("nbg")
+
+
+def test_a_missing_token_names_the_commands(emulator) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        get_container_registries()
+    assert "pulumi config set --secret nodion:apiToken" in str(raised.value)
+    assert "export NODION_API_TOKEN" in str(raised.value)
+    assert emulator.admin.requests() == []
+
+
+def test_output_twins(env) -> None:
+    fra = env.nodion_registry_id("fra")
+    assert resolve(lambda: get_nodion_registry_output("fra")).id == fra
+    assert resolve(lambda: get_nodion_registry_output(pulumi.Output.from_input("ams"))).id == (
+        env.nodion_registry_id("ams")
+    )
+    assert resolve(lambda: get_container_registry_output(fra)).hostname == (
+        "registry.fra.nodion.net"
+    )
+    assert len(resolve(get_container_registries_output)) == len(REGIONS)

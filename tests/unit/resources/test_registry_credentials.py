@@ -1,0 +1,243 @@
+"""RegistryCredentialsProvider driven directly against the emulator, as the engine would."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from nodion_pulumi._errors import ConfigurationError, NodionError
+from nodion_pulumi._provider import UNKNOWN
+from nodion_pulumi.emulator import Emulator
+from nodion_pulumi.registry_credentials import (
+    CredentialsAlreadyExistError,
+    RegistryCredentialsProvider,
+)
+
+MISSING_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def has_credentials(emulator: Emulator, registry_id: str) -> bool:
+    return next(r for r in emulator.admin.registries() if r["id"] == registry_id)["has_credentials"]
+
+
+@pytest.fixture
+def fra(emulator: Emulator) -> str:
+    return emulator.nodion_registry_id("fra")
+
+
+@pytest.fixture
+def created(credentials: RegistryCredentialsProvider, fra: str) -> dict[str, Any]:
+    """The outputs of freshly created credentials for the Frankfurt registry."""
+    checked = credentials.check({}, {"registry_id": fra, "triggers": {"rotation": 1}})
+    assert checked.failures == []
+    result = credentials.create(checked.inputs)
+    assert result.id == fra
+    assert result.outs is not None
+    return dict(result.outs)
+
+
+# -- check and diff ----------------------------------------------------------------------
+
+
+def test_check_failures_make_no_request(credentials, emulator) -> None:
+    result = credentials.check({}, {"registry_id": "abc/credentials", "triggers": ["x"]})
+    assert sorted(f.property for f in result.failures) == ["registry_id", "triggers"]
+    assert emulator.admin.requests() == []
+
+
+def test_check_keeps_only_the_inputs(credentials, fra) -> None:
+    news = {"registry_id": fra, "triggers": None, "password": None, "hostname": None}
+    result = credentials.check({}, news)
+    assert result.failures == []
+    assert result.inputs == {"registry_id": fra}
+
+
+# Never configured: a diff that called the API would fail with a ConfigurationError.
+OFFLINE = RegistryCredentialsProvider()
+
+
+@pytest.mark.parametrize(
+    ("olds", "news", "replaces"),
+    [
+        ({"registry_id": "a"}, {"registry_id": "b"}, ["registry_id"]),
+        (
+            {"registry_id": "a", "triggers": {"v": 1}},
+            {"registry_id": "a", "triggers": {"v": 2}},
+            ["triggers"],
+        ),
+        ({"registry_id": "a"}, {"registry_id": "a", "triggers": {"v": 1}}, ["triggers"]),
+        ({"registry_id": "a", "triggers": {"v": 1}}, {"registry_id": "a"}, ["triggers"]),
+        ({"registry_id": "a"}, {"registry_id": UNKNOWN}, ["registry_id"]),
+        (
+            {"registry_id": "a", "triggers": {"v": 1}},
+            {"registry_id": "a", "triggers": {"v": UNKNOWN}},
+            ["triggers"],
+        ),
+    ],
+)
+def test_any_change_replaces_deleting_first(
+    olds: dict[str, Any], news: dict[str, Any], replaces: list[str]
+) -> None:
+    state = {**olds, "password": "p", "docker_config_json": "{}", "hostname": "h"}
+    result = OFFLINE.diff("a", state, news)
+    assert result.changes is True
+    assert result.replaces == replaces
+    assert result.delete_before_replace is True
+
+
+def test_no_change_means_no_changes() -> None:
+    class Triggers(dict[str, Any]):
+        """The engine may hand mappings over as another type."""
+
+    olds = {"registry_id": "a", "triggers": {"v": 1, "n": {"x": "y"}}, "password": "p"}
+    news = {"registry_id": "a", "triggers": Triggers(v=1, n=Triggers(x="y"))}
+    result = OFFLINE.diff("a", olds, news)
+    assert result.changes is False
+    assert result.replaces == []
+    assert sorted(result.stables) == ["registry_id", "triggers"]
+
+
+# -- create ------------------------------------------------------------------------------
+
+
+def test_create_captures_the_password_and_a_docker_config(created, emulator, fra) -> None:
+    assert created["registry_id"] == fra
+    assert created["triggers"] == {"rotation": 1}
+    assert created["hostname"] == "registry.fra.nodion.net"
+    username, password = created["username"], created["password"]
+    assert username
+    assert len(password) >= 16
+
+    config = json.loads(created["docker_config_json"])
+    assert list(config["auths"]) == ["registry.fra.nodion.net"]
+    auth = config["auths"]["registry.fra.nodion.net"]
+    assert auth["username"] == username
+    assert auth["password"] == password
+    assert base64.b64decode(auth["auth"]).decode() == f"{username}:{password}"
+    assert has_credentials(emulator, fra) is True
+
+
+def test_create_sends_one_post(credentials, fra, api_log) -> None:
+    credentials.create({"registry_id": fra})
+    assert api_log() == [("POST", f"/v1/container_registries/{fra}/credentials", [])]
+
+
+def test_a_second_create_explains_why_and_how_to_proceed(created, credentials, fra) -> None:
+    with pytest.raises(CredentialsAlreadyExistError) as raised:
+        credentials.create({"registry_id": fra})
+    message = str(raised.value)
+    assert fra in message
+    assert "only once" in message
+    assert "revoke the existing credentials" in message
+    assert f"DELETE /v1/container_registries/{fra}/credentials" in message
+    assert "pulumi up" in message
+    assert "StackReference" in message
+    assert created["password"] not in message
+
+
+def test_create_for_an_external_registry_is_not_mistaken_for_existing(
+    credentials, create_registry
+) -> None:
+    registry_id, _outs = create_registry()
+    with pytest.raises(NodionError, match="not a Nodion registry") as raised:
+        credentials.create({"registry_id": registry_id})
+    assert not isinstance(raised.value, CredentialsAlreadyExistError)
+
+
+def test_the_snapshot_is_dropped_after_create(credentials, fra, emulator) -> None:
+    # A refresh read before the create must not hide the new credentials afterwards.
+    stale = {"registry_id": fra, "password": "old"}
+    assert credentials.read(fra, stale).id == ""
+    outs = credentials.create({"registry_id": fra}).outs
+    assert outs is not None
+    assert credentials.read(fra, outs).id == fra
+
+
+# -- read --------------------------------------------------------------------------------
+
+
+def test_read_keeps_the_captured_secrets(created, credentials, fra, api_log) -> None:
+    result = credentials.read(fra, created)
+    assert result.id == fra
+    assert result.outs == created
+    assert result.inputs == {"registry_id": fra, "triggers": {"rotation": 1}}
+    assert [m for m, _p, _k in api_log()].count("POST") == 1  # never minted again on read
+
+
+def test_read_after_credentials_were_dropped_out_of_band(
+    created, credentials, fra, emulator
+) -> None:
+    emulator.admin.drop_credentials(fra)
+    result = credentials.read(fra, created)
+    assert result.id == ""
+    assert not result.outs
+
+
+def test_read_of_a_vanished_registry_drops_the_credentials(credentials) -> None:
+    result = credentials.read(MISSING_ID, {"registry_id": MISSING_ID, "password": "p"})
+    assert result.id == ""
+
+
+def test_credentials_cannot_be_imported(credentials, fra, emulator) -> None:
+    with pytest.raises(NodionError, match="cannot be imported") as raised:
+        credentials.read(fra, {})
+    assert "only once" in str(raised.value)
+    assert emulator.admin.requests() == []
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+def test_delete_revokes(created, credentials, fra, emulator, capsys) -> None:
+    credentials.delete(fra, created)
+    assert has_credentials(emulator, fra) is False
+    assert capsys.readouterr().err == ""
+    # Revoked means new credentials can be generated.
+    assert credentials.create({"registry_id": fra}).outs["password"] != created["password"]
+
+
+def test_delete_when_already_revoked_succeeds(created, credentials, fra, emulator, capsys) -> None:
+    emulator.admin.drop_credentials(fra)
+    credentials.delete(fra, created)
+    assert has_credentials(emulator, fra) is False
+    assert capsys.readouterr().err == ""
+
+
+def test_delete_when_the_registry_is_gone_succeeds(credentials, capsys) -> None:
+    credentials.delete(MISSING_ID, {"registry_id": MISSING_ID})
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_delete_refused_by_the_api_warns_and_succeeds(
+    created, credentials, fra, emulator, capsys, status: int
+) -> None:
+    emulator.admin.add_fault(
+        "status", method="DELETE", path="/credentials$", status=status, times=None
+    )
+    credentials.delete(fra, created)  # no exception: removed from state
+    err = capsys.readouterr().err
+    assert err.startswith("warning: ")
+    assert fra in err
+    assert "Nodion dashboard" in err
+    assert "stay valid" in err
+    assert created["password"] not in err
+    assert has_credentials(emulator, fra) is True
+
+
+def test_other_delete_failures_are_raised(created, credentials, fra, emulator) -> None:
+    emulator.admin.add_fault("status", method="DELETE", path="/credentials$", status=403)
+    with pytest.raises(NodionError, match="delete registry credentials failed: HTTP 403"):
+        credentials.delete(fra, created)
+
+
+def test_a_missing_token_is_explained_once(configure) -> None:
+    provider = configure(RegistryCredentialsProvider(), token=None)
+    with pytest.raises(ConfigurationError, match="pulumi config set --secret nodion:apiToken"):
+        provider.create({"registry_id": "abc"})
+    with pytest.raises(ConfigurationError) as raised:
+        provider.delete("abc", {"registry_id": "abc"})
+    assert "export NODION_API_TOKEN" not in str(raised.value)
