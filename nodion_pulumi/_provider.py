@@ -32,10 +32,16 @@ from nodion_pulumi._config import (
     Settings,
     resolve_settings,
 )
-from nodion_pulumi._errors import ConfigurationError, NotFoundError
+from nodion_pulumi._errors import (
+    ConfigurationError,
+    NodionConnectionError,
+    NodionError,
+    NotFoundError,
+    ServerError,
+)
 from nodion_pulumi._models import Registry
 
-__all__ = ["UNKNOWN", "NodionProvider", "Session", "is_unknown", "warn"]
+__all__ = ["UNKNOWN", "NodionProvider", "Session", "is_ambiguous", "is_unknown", "warn"]
 
 # How the engine marks a value that is not known yet (during preview).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -57,6 +63,18 @@ def is_unknown(value: Any) -> bool:
     return False
 
 
+def is_ambiguous(error: NodionError) -> bool:
+    """Whether a failed write may nevertheless have been carried out by Nodion.
+
+    True when the request went out and no answer came back, or a gateway answered 500, 502
+    or 504 (the backend may have committed before the gateway gave up). A 503 is taken as
+    "not processed", which is also why the client retries it.
+    """
+    if isinstance(error, NodionConnectionError):
+        return error.request_sent
+    return isinstance(error, ServerError) and error.status_code in (500, 502, 504)
+
+
 def warn(message: str) -> None:
     """Show a warning in the engine's output.
 
@@ -76,6 +94,8 @@ class Session:
         self._snapshot: dict[str, Registry] | None = None
         self._snapshot_generation = -1
         self._snapshot_time = 0.0
+        # Registries this process created or recovered: a recovery never picks one twice.
+        self.claimed: set[str] = set()
 
     def wrote(self) -> None:
         """Forget the snapshot: it may predate a write of ours."""

@@ -12,6 +12,7 @@ takes over the existing one with that id and brings it to the declared inputs.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pulumi
@@ -27,7 +28,7 @@ from pulumi.dynamic import (
 
 from nodion_pulumi._errors import NodionError, NotFoundError
 from nodion_pulumi._models import Registry
-from nodion_pulumi._provider import NodionProvider, is_unknown
+from nodion_pulumi._provider import NodionProvider, Session, is_ambiguous, is_unknown, warn
 from nodion_pulumi._validation import check_registry_inputs
 
 __all__ = ["ContainerRegistry", "ContainerRegistryArgs", "ContainerRegistryProvider"]
@@ -38,6 +39,8 @@ ADOPT_ID = "adopt_id"
 # Nodion's PATCH changes these in place; a new registry_type needs a new registry.
 UPDATABLE = ("name", "hostname", "username", "password")
 SECRET_OUTPUTS = ["password"]
+# How far Nodion's clock may lag ours when recognising a registry we just created.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 def _timestamp(value: Any) -> str:
@@ -89,19 +92,62 @@ class ContainerRegistryProvider(NodionProvider):
         if props.get(ADOPT_ID):
             return self._adopt(props[ADOPT_ID], props)
         session = self.session
+        started = datetime.now(timezone.utc) - CLOCK_SKEW
         try:
-            registry = session.client.create_registry(
-                name=props["name"],
-                registry_type=props["registry_type"],
-                hostname=props.get("hostname"),
-                username=props.get("username"),
-                password=props.get("password"),
-            )
+            registry = self._post(session, props)
+        except NodionError as error:
+            if not is_ambiguous(error):
+                raise
+            registry = self._recover(session, props, started, error)
         finally:
             session.wrote()
+        session.claimed.add(registry.id)
         return CreateResult(
             registry.id, _outputs(registry, props.get("username"), props.get("password"))
         )
+
+    @staticmethod
+    def _post(session: Session, props: dict[str, Any]) -> Registry:
+        return session.client.create_registry(
+            name=props["name"],
+            registry_type=props["registry_type"],
+            hostname=props.get("hostname"),
+            username=props.get("username"),
+            password=props.get("password"),
+        )
+
+    def _recover(
+        self, session: Session, props: dict[str, Any], started: datetime, error: NodionError
+    ) -> Registry:
+        """After a create whose answer was lost: find the registry it made, or make it.
+
+        Creating again blindly would leave a duplicate that no state knows about.
+        """
+        session.wrote()
+        candidates = [
+            r
+            for r in session.client.list_registries()
+            if not r.is_nodion
+            and r.id not in session.claimed
+            and (r.name, r.registry_type, r.hostname)
+            == (props["name"], props["registry_type"], props.get("hostname"))
+            and r.created_at >= started
+        ]
+        if len(candidates) == 1:
+            warn(
+                f"creating registry {props['name']!r}: the answer was lost ({error}); "
+                f"recognised the registry Nodion created ({candidates[0].id}) and kept it"
+            )
+            return candidates[0]
+        if candidates:
+            ids = ", ".join(r.id for r in candidates)
+            raise NodionError(
+                f"creating registry {props['name']!r}: the answer was lost ({error}) and "
+                f"several recent registries match it ({ids}). Delete the extra ones in the "
+                "Nodion dashboard, or set adopt_id to the one to keep, and run `pulumi up` "
+                "again."
+            ) from error
+        return self._post(session, props)  # it was not carried out: create it now
 
     def _adopt(self, registry_id: str, props: dict[str, Any]) -> CreateResult:
         """Take over an existing external registry and PATCH what differs from the inputs."""

@@ -16,7 +16,8 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource
 
 from nodion_pulumi._errors import APIError, BadRequestError, NodionError, NotFoundError
-from nodion_pulumi._provider import NodionProvider, is_unknown, warn
+from nodion_pulumi._models import Credentials
+from nodion_pulumi._provider import NodionProvider, Session, is_ambiguous, is_unknown, warn
 from nodion_pulumi._validation import check_credentials_inputs
 
 __all__ = [
@@ -75,6 +76,10 @@ class RegistryCredentialsProvider(NodionProvider):
             if any("already" in message.lower() for message in error.messages):
                 raise CredentialsAlreadyExistError(registry_id) from error
             raise
+        except NodionError as error:
+            if not is_ambiguous(error):
+                raise
+            credentials = self._recover(session, registry_id, error)
         finally:
             session.wrote()
         outs = {
@@ -86,6 +91,26 @@ class RegistryCredentialsProvider(NodionProvider):
             "docker_config_json": credentials.docker_config_json(),
         }
         return CreateResult(registry_id, outs)
+
+    @staticmethod
+    def _recover(session: Session, registry_id: str, error: NodionError) -> Credentials:
+        """After a create whose answer was lost: if Nodion minted credentials, nobody can
+        ever know their password, so revoke them and mint new ones we do see."""
+        if session.client.get_registry(registry_id).has_credentials:
+            try:
+                session.client.delete_credentials(registry_id)
+            except APIError as revoke_error:
+                raise NodionError(
+                    f"Nodion generated credentials for registry {registry_id}, but the answer "
+                    f"was lost ({error}), so their password can never be shown again, and "
+                    f"revoking them through the API failed ({revoke_error}). Revoke them in "
+                    "the Nodion dashboard and run `pulumi up` again to generate new ones."
+                ) from error
+            warn(
+                f"the credentials generated for registry {registry_id} were lost in transit "
+                f"({error}); they were revoked and generated again"
+            )
+        return session.client.create_credentials(registry_id)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         registry_id = props.get("registry_id") or id_
@@ -133,9 +158,10 @@ class RegistryCredentialsProvider(NodionProvider):
 
 
 def _normal(triggers_or_id: Any) -> Any:
-    """Compare mappings by content: the engine may hand them over as different types."""
+    """Compare mappings by content (the engine may hand them over as different types), and
+    no triggers like empty triggers, so that writing ``triggers={}`` rotates nothing."""
     if isinstance(triggers_or_id, Mapping):
-        return {str(k): _normal(v) for k, v in triggers_or_id.items()}
+        return {str(k): _normal(v) for k, v in triggers_or_id.items()} or None
     return triggers_or_id
 
 
