@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import ipaddress
 import os
 import signal
@@ -137,8 +138,39 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return 0
 
 
+def _add_policy_pack(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "policy-pack",
+        help="print the path of the bundled policy pack",
+        description=(
+            "Print the absolute path of the bundled Pulumi policy pack, for "
+            'pulumi preview --policy-pack "$(nodion-pulumi policy-pack)". '
+            "The pack runs on the Python that Pulumi uses, which needs "
+            "pip install 'nodion-pulumi[policy]'."
+        ),
+    )
+    parser.set_defaults(handler=_run_policy_pack)
+
+
+def _run_policy_pack(args: argparse.Namespace) -> int:
+    from nodion_pulumi.policy_pack import PACK_DIR
+
+    if not (PACK_DIR / "PulumiPolicy.yaml").is_file():
+        print(f"nodion-pulumi policy-pack: no policy pack found in {PACK_DIR}", file=sys.stderr)
+        return 1
+    if importlib.util.find_spec("pulumi_policy") is None:
+        print(
+            "nodion-pulumi policy-pack: warning: pulumi-policy is not installed for "
+            f"{sys.executable}; the pack needs it: pip install 'nodion-pulumi[policy]'",
+            file=sys.stderr,
+        )
+    print(PACK_DIR, flush=True)
+    return 0
+
+
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _add_emulator,
+    _add_policy_pack,
 )
 
 
