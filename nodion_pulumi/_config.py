@@ -25,12 +25,15 @@ from nodion_pulumi._errors import ConfigurationError
 __all__ = [
     "CONFIG_API_TOKEN",
     "CONFIG_API_URL",
+    "CONFIG_KEYS",
     "CONFIG_PROJECT_ID",
+    "CONFIG_TIMEOUT",
     "DEFAULT_API_URL",
     "DEFAULT_TIMEOUT",
     "ENV_API_TOKEN",
     "ENV_API_URL",
     "ENV_PROJECT_ID",
+    "ENV_TIMEOUT",
     "MISSING_TOKEN_MESSAGE",
     "ConfigSource",
     "Settings",
@@ -44,9 +47,13 @@ DEFAULT_TIMEOUT = 30.0
 CONFIG_API_TOKEN = "nodion:apiToken"  # noqa: S105 (a key name, not a secret)
 CONFIG_API_URL = "nodion:apiUrl"
 CONFIG_PROJECT_ID = "nodion:projectId"
+CONFIG_TIMEOUT = "nodion:timeout"
 ENV_API_TOKEN = "NODION_API_TOKEN"  # noqa: S105 (a variable name, not a secret)
 ENV_API_URL = "NODION_API_URL"
 ENV_PROJECT_ID = "NODION_PROJECT_ID"
+ENV_TIMEOUT = "NODION_TIMEOUT"
+# Every stack configuration key the package reads.
+CONFIG_KEYS = (CONFIG_API_TOKEN, CONFIG_API_URL, CONFIG_PROJECT_ID, CONFIG_TIMEOUT)
 
 MISSING_TOKEN_MESSAGE = (
     "No Nodion API token is configured. Set one for this stack with\n"
@@ -203,8 +210,21 @@ def resolve_settings(
         raise ConfigurationError(MISSING_TOKEN_MESSAGE)
     url, url_source = _lookup(config, env, CONFIG_API_URL, ENV_API_URL)
     project, project_source = _lookup(config, env, CONFIG_PROJECT_ID, ENV_PROJECT_ID)
+    timeout, timeout_source = _lookup(config, env, CONFIG_TIMEOUT, ENV_TIMEOUT)
     return Settings(
         api_token=SecretStr(_validate_token(token, token_source)),
         api_url=DEFAULT_API_URL if url is None else _validate_api_url(url, url_source),
         project_id=None if project is None else _validate_project_id(project, project_source),
+        timeout=DEFAULT_TIMEOUT if timeout is None else _parse_timeout(timeout, timeout_source),
     )
+
+
+def _parse_timeout(value: str, source: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"{source} must be a number of seconds (the time one request may take), "
+            f"e.g. 30; got {value!r}"
+        ) from None
+    return _validate_timeout(seconds, source)

@@ -18,30 +18,33 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.output import Unknown
 
 from nodion_pulumi._client import NodionClient
-from nodion_pulumi._config import (
-    CONFIG_API_TOKEN,
-    CONFIG_API_URL,
-    CONFIG_PROJECT_ID,
-    MISSING_TOKEN_MESSAGE,
-    Settings,
-    resolve_settings,
-)
+from nodion_pulumi._config import CONFIG_KEYS, MISSING_TOKEN_MESSAGE, Settings, resolve_settings
 from nodion_pulumi._errors import (
     ConfigurationError,
     NodionConnectionError,
     NodionError,
+    NodionTimeoutError,
     NotFoundError,
     ServerError,
 )
 from nodion_pulumi._models import Registry
 
-__all__ = ["UNKNOWN", "NodionProvider", "Session", "is_ambiguous", "is_unknown", "warn"]
+__all__ = [
+    "UNKNOWN",
+    "NodionProvider",
+    "Session",
+    "is_ambiguous",
+    "is_unknown",
+    "settle",
+    "warn",
+]
 
 # How the engine marks a value that is not known yet (during preview).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -49,11 +52,15 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 # A snapshot older than this is not used: refresh reads all resources within seconds.
 SNAPSHOT_MAX_AGE = 30.0
 
-_CONFIG_KEYS = (CONFIG_API_TOKEN, CONFIG_API_URL, CONFIG_PROJECT_ID)
-
 
 def is_unknown(value: Any) -> bool:
-    """Whether ``value`` is (or contains) a value the engine does not know yet."""
+    """Whether ``value`` is (or contains) a value the engine does not know yet.
+
+    The SDK hands a provider's ``check`` and ``diff`` unknowns as ``pulumi.output.Unknown``
+    objects; the wire sentinel string is accepted too.
+    """
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, Mapping):
@@ -73,6 +80,25 @@ def is_ambiguous(error: NodionError) -> bool:
     if isinstance(error, NodionConnectionError):
         return error.request_sent
     return isinstance(error, ServerError) and error.status_code in (500, 502, 504)
+
+
+T = TypeVar("T")
+SETTLE_POLL_INTERVAL = 1.0
+
+
+def settle(error: NodionError, seconds: float, look: Callable[[], T]) -> T:
+    """``look()`` now, and after a timed-out write keep looking for up to ``seconds``
+    until it finds something: Nodion may still be carrying out the request we gave up on.
+
+    Other lost answers (a reset or dropped connection, a gateway error) mean the server is
+    done with the request, so one look tells the truth.
+    """
+    deadline = time.monotonic() + (seconds if isinstance(error, NodionTimeoutError) else 0.0)
+    while True:
+        found = look()
+        if found or time.monotonic() >= deadline:
+            return found
+        time.sleep(SETTLE_POLL_INTERVAL)
 
 
 def warn(message: str) -> None:
@@ -164,7 +190,7 @@ class NodionProvider(ResourceProvider):
     _config: dict[str, Any] | None = None
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._config = {key: req.config.get(key) for key in _CONFIG_KEYS}
+        self._config = {key: req.config.get(key) for key in CONFIG_KEYS}
 
     @property
     def session(self) -> Session:

@@ -26,9 +26,16 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from nodion_pulumi._errors import NodionError, NotFoundError
+from nodion_pulumi._errors import NodionError, NodionTimeoutError, NotFoundError
 from nodion_pulumi._models import Registry
-from nodion_pulumi._provider import NodionProvider, Session, is_ambiguous, is_unknown, warn
+from nodion_pulumi._provider import (
+    NodionProvider,
+    Session,
+    is_ambiguous,
+    is_unknown,
+    settle,
+    warn,
+)
 from nodion_pulumi._validation import check_registry_inputs
 
 __all__ = ["ContainerRegistry", "ContainerRegistryArgs", "ContainerRegistryProvider"]
@@ -124,15 +131,19 @@ class ContainerRegistryProvider(NodionProvider):
         Creating again blindly would leave a duplicate that no state knows about.
         """
         session.wrote()
-        candidates = [
-            r
-            for r in session.client.list_registries()
-            if not r.is_nodion
-            and r.id not in session.claimed
-            and (r.name, r.registry_type, r.hostname)
-            == (props["name"], props["registry_type"], props.get("hostname"))
-            and r.created_at >= started
-        ]
+
+        def look() -> list[Registry]:
+            return [
+                r
+                for r in session.client.list_registries()
+                if not r.is_nodion
+                and r.id not in session.claimed
+                and (r.name, r.registry_type, r.hostname)
+                == (props["name"], props["registry_type"], props.get("hostname"))
+                and r.created_at >= started
+            ]
+
+        candidates = settle(error, session.client.settings.timeout, look)
         if len(candidates) == 1:
             warn(
                 f"creating registry {props['name']!r}: the answer was lost ({error}); "
@@ -146,6 +157,13 @@ class ContainerRegistryProvider(NodionProvider):
                 f"several recent registries match it ({ids}). Delete the extra ones in the "
                 "Nodion dashboard, or set adopt_id to the one to keep, and run `pulumi up` "
                 "again."
+            ) from error
+        if isinstance(error, NodionTimeoutError):
+            raise NodionError(
+                f"creating registry {props['name']!r} timed out ({error}) and Nodion has not "
+                "shown it since: it may still appear. If a registry with this name, type "
+                "and hostname shows up in the Nodion dashboard, set adopt_id to its id on "
+                "this resource; otherwise run `pulumi up` again."
             ) from error
         return self._post(session, props)  # it was not carried out: create it now
 

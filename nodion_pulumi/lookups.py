@@ -13,13 +13,7 @@ import threading
 import pulumi
 
 from nodion_pulumi._client import NodionClient
-from nodion_pulumi._config import (
-    CONFIG_API_TOKEN,
-    CONFIG_API_URL,
-    CONFIG_PROJECT_ID,
-    Settings,
-    resolve_settings,
-)
+from nodion_pulumi._config import CONFIG_KEYS, Settings, resolve_settings
 from nodion_pulumi._errors import NodionError
 from nodion_pulumi._models import Registry
 
@@ -44,10 +38,7 @@ _clients_lock = threading.Lock()
 
 def _client() -> NodionClient:
     """One client per settings in the program process, so lookups share connections."""
-    config = {
-        key: pulumi.runtime.get_config(key)
-        for key in (CONFIG_API_TOKEN, CONFIG_API_URL, CONFIG_PROJECT_ID)
-    }
+    config = {key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS}
     settings = resolve_settings(config)
     with _clients_lock:
         client = _clients.get(settings)

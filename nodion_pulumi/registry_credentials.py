@@ -17,7 +17,14 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from nodion_pulumi._errors import APIError, BadRequestError, NodionError, NotFoundError
 from nodion_pulumi._models import Credentials
-from nodion_pulumi._provider import NodionProvider, Session, is_ambiguous, is_unknown, warn
+from nodion_pulumi._provider import (
+    NodionProvider,
+    Session,
+    is_ambiguous,
+    is_unknown,
+    settle,
+    warn,
+)
 from nodion_pulumi._validation import check_credentials_inputs
 
 __all__ = [
@@ -96,7 +103,12 @@ class RegistryCredentialsProvider(NodionProvider):
     def _recover(session: Session, registry_id: str, error: NodionError) -> Credentials:
         """After a create whose answer was lost: if Nodion minted credentials, nobody can
         ever know their password, so revoke them and mint new ones we do see."""
-        if session.client.get_registry(registry_id).has_credentials:
+        minted = settle(
+            error,
+            session.client.settings.timeout,
+            lambda: session.client.get_registry(registry_id).has_credentials,
+        )
+        if minted:
             try:
                 session.client.delete_credentials(registry_id)
             except APIError as revoke_error:

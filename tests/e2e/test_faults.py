@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pulumi import automation as auto
 
 from tests.e2e.nodion_stack import NodionStack
 
@@ -112,3 +113,25 @@ def test_refresh_retries_a_failing_list(nodion_stack: Callable[..., NodionStack]
     statuses = [r["status"] for r in admin.requests() if r["path"] == "/v1/container_registries"]
     assert statuses == [503, 503, 200]
     assert len([r for r in stack.resources() if "/nodion:" in r["type"]]) == 2
+
+
+def test_create_slower_than_the_timeout_is_recognised_not_duplicated(
+    nodion_stack: Callable[..., NodionStack],
+) -> None:
+    stack = nodion_stack()
+    stack.stack.set_config("nodion:timeout", auto.ConfigValue("1"))
+    stack.set_spec(SPEC)
+    admin = stack.emulator.admin
+    # Nodion answers after the client gave up, but carries the requests out.
+    admin.add_fault(method="POST", path=CREATE, kind="latency", seconds=1.4)
+    admin.add_fault(method="POST", path=CREDENTIALS, kind="latency", seconds=1.4)
+
+    up = stack.up()
+    [registry] = _external(stack)
+    assert registry["id"] == up.outputs["hub.id"].value
+    credential_writes = [
+        (w["method"], w["status"]) for w in admin.writes() if w["path"].endswith("/credentials")
+    ]
+    # The first set was minted after we stopped waiting: revoked, then minted again for us.
+    assert credential_writes == [("POST", 201), ("DELETE", 200), ("POST", 201)]
+    assert any("recognised the registry Nodion created" in line for line in stack.transcript)

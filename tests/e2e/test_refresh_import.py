@@ -186,6 +186,24 @@ def test_bad_inputs_fail_at_preview_naming_the_field_without_any_write(
     assert stack.emulator.admin.writes() == []
 
 
+def test_values_unknown_at_preview_are_accepted(
+    nodion_stack: Callable[..., NodionStack],
+) -> None:
+    stack = nodion_stack()
+    stack.set_spec(
+        {
+            "registries": [
+                {"resource": "first", "name": "First", "type": "ghcr"},
+                {"resource": "second", "nameFrom": "first", "type": "ghcr"},
+            ],
+            "credentials": [{"resource": "creds", "registryIdFrom": "first"}],
+        }
+    )
+    preview = stack.preview()
+    assert preview.change_summary.get("create") == 4
+    assert stack.emulator.admin.writes() == []
+
+
 def test_a_wrong_token_fails_with_a_clear_401(
     nodion_stack: Callable[..., NodionStack],
 ) -> None:

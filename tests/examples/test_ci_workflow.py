@@ -34,6 +34,7 @@ def test_pulumi_commands_never_prompt_and_the_policy_pack_is_enforced() -> None:
     up = next(r for r in pulumi_runs if r.lstrip().startswith("pulumi up"))
     assert "--yes" in up
     assert '--policy-pack "$(nodion-pulumi policy-pack)"' in up
+    assert "--skip-preview" not in up, "stack policies only gate during the preview"
 
 
 def test_secrets_come_from_repository_secrets_only() -> None:

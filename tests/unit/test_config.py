@@ -223,3 +223,16 @@ def test_plain_mapping_values_of_other_projects_are_ignored() -> None:
     raw: dict[str, Any] = {"apiToken": "wrong-namespace", "proj:apiToken": "also-wrong"}
     with pytest.raises(ConfigurationError):
         resolve_settings(raw, {})
+
+
+def test_timeout_from_stack_config_then_environment() -> None:
+    base = {"nodion:apiToken": "t"}
+    assert resolve_settings(base, {}).timeout == 30.0
+    assert resolve_settings({**base, "nodion:timeout": "2.5"}, {}).timeout == 2.5
+    assert resolve_settings(base, {"NODION_TIMEOUT": "7"}).timeout == 7.0
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf"])
+def test_bad_timeout_names_the_key_and_what_is_valid(value: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"nodion:timeout must be a .*number of seconds"):
+        resolve_settings({"nodion:apiToken": "t", "nodion:timeout": value}, {})

@@ -186,6 +186,7 @@ def test_configure_keeps_only_nodion_keys(registries, emulator) -> None:
         "nodion:apiToken": "test-token",
         "nodion:apiUrl": emulator.url,
         "nodion:projectId": None,
+        "nodion:timeout": None,
     }
 
 
@@ -285,3 +286,11 @@ def test_args_classes_keep_their_values() -> None:
     )
     creds = RegistryCredentialsArgs(registry_id="abc", triggers={"v": 1})
     assert (creds.registry_id, creds.triggers) == ("abc", {"v": 1})
+
+
+def test_sdk_unknown_objects_are_unknown() -> None:
+    from pulumi.output import Unknown
+
+    assert is_unknown(Unknown())
+    assert is_unknown({"a": [1, Unknown()]})
+    assert not is_unknown({"a": [1, "known"]})

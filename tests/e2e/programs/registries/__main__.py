@@ -2,7 +2,9 @@
 
 spec = {"registries": [{"resource", "name", "type", "hostname"?, "username"?, "password"?: bool,
                         "adopt"?: id, "import"?: id}],
-        "credentials": [{"resource", "region" | "registryId", "triggers"?}]}
+        "credentials": [{"resource", "region" | "registryId" | "registryIdFrom", "triggers"?}]}
+"nameFrom" / "registryIdFrom" name an earlier registry whose id (unknown in a first preview)
+becomes the name or registry id.
 Passwords come from the secret config value `passwords` (JSON: resource name -> password).
 """
 
@@ -16,14 +18,18 @@ config = pulumi.Config()
 spec = json.loads(config.get("spec") or "{}")
 passwords = config.get_secret("passwords") or pulumi.Output.secret("{}")
 
+made: dict[str, nodion.ContainerRegistry] = {}
 for item in spec.get("registries", []):
     resource = item["resource"]
+    name = item.get("name")
+    if "nameFrom" in item:  # unknown during a preview of a fresh stack
+        name = made[item["nameFrom"]].id.apply(lambda id_: f"copy of {id_}")
     password = None
     if item.get("password"):
         password = passwords.apply(lambda text, r=resource: json.loads(text)[r])
     registry = nodion.ContainerRegistry(
         resource,
-        name=item.get("name"),
+        name=name,
         registry_type=item.get("type"),
         hostname=item.get("hostname"),
         username=item.get("username"),
@@ -31,6 +37,7 @@ for item in spec.get("registries", []):
         adopt_id=item.get("adopt"),
         opts=pulumi.ResourceOptions(import_=item.get("import")),
     )
+    made[resource] = registry
     pulumi.export(f"{resource}.id", registry.id)
     pulumi.export(f"{resource}.name", registry.name)
     pulumi.export(f"{resource}.hostname", registry.hostname)
@@ -38,7 +45,10 @@ for item in spec.get("registries", []):
 
 for item in spec.get("credentials", []):
     resource = item["resource"]
-    registry_id = item.get("registryId") or nodion.get_nodion_registry(item["region"]).id
+    if "registryIdFrom" in item:
+        registry_id = made[item["registryIdFrom"]].id
+    else:
+        registry_id = item.get("registryId") or nodion.get_nodion_registry(item["region"]).id
     credentials = nodion.RegistryCredentials(
         resource, registry_id=registry_id, triggers=item.get("triggers")
     )
