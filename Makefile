@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup pulumi demo test lint bench clean
+.PHONY: setup pulumi demo test lint bench reliability clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: setup
 bench: setup
 	scripts/ensure-pulumi >/dev/null
 	$(PY) -m benchmarks
+
+# Fault matrix, soak and hostile-input table; writes docs/reliability.md. Not part of `make test`.
+reliability: setup
+	scripts/ensure-pulumi >/dev/null
+	$(PY) -m reliability
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

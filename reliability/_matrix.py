@@ -1,0 +1,127 @@
+"""The fault matrix: each operation under each fault, through the real engine.
+
+For every cell the emulator injects one fault into the operation's request, the operation
+runs, and when it failed it is run again without the fault (what a user's next `up` does).
+The cell records whether the first run succeeded (by retrying or recovering), whether the
+second one repaired the stack, and the invariants afterwards and after a final destroy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from reliability._audit import Audit, audit
+from reliability._scenario import attempt, scenario
+from tests.e2e.nodion_stack import NodionStack
+
+CREATE = r"^/v1/container_registries$"
+ONE = r"^/v1/container_registries/[^/]+$"
+CREDENTIALS = r"/credentials$"
+TIMEOUT_SECONDS = 1.0
+
+HUB = {"resource": "hub", "name": "Hub", "type": "docker_hub"}
+FRA = {"resource": "fra", "region": "fra"}
+
+FAULTS: dict[str, dict[str, Any]] = {
+    "latency beyond the timeout": {"kind": "latency", "seconds": TIMEOUT_SECONDS + 0.4},
+    "429 + Retry-After": {"kind": "status", "status": 429, "retry_after": 0.2},
+    "500": {"kind": "status", "status": 500},
+    "502": {"kind": "status", "status": 502},
+    "503": {"kind": "status", "status": 503},
+    "504": {"kind": "status", "status": 504},
+    "reset before processing": {"kind": "reset_before"},
+    "dropped after commit": {"kind": "drop_after"},
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    baseline: dict[str, Any] | None  # deployed before the fault, if any
+    method: str
+    path: str
+    run: Callable[[NodionStack], Any]
+
+
+def _up_with(spec: dict[str, Any]) -> Callable[[NodionStack], Any]:
+    def run(stack: NodionStack) -> Any:
+        stack.set_spec(spec)
+        return stack.up()
+
+    return run
+
+
+OPERATIONS = [
+    Operation("create", None, "POST", CREATE, _up_with({"registries": [HUB]})),
+    Operation(
+        "update",
+        {"registries": [HUB]},
+        "PATCH",
+        ONE,
+        _up_with({"registries": [{**HUB, "name": "Hub renamed"}]}),
+    ),
+    Operation("delete", {"registries": [HUB]}, "DELETE", ONE, lambda s: s.destroy()),
+    Operation("credentials", None, "POST", CREDENTIALS, _up_with({"credentials": [FRA]})),
+    Operation(
+        "refresh",
+        {"registries": [HUB], "credentials": [FRA]},
+        "GET",
+        r"^/v1/",
+        lambda s: s.refresh(),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Cell:
+    operation: str
+    fault: str
+    first_run: str  # "succeeded" or the gist of the error
+    repaired: bool  # the stack is deployed as declared after at most one more run
+    after: Audit
+    after_destroy: Audit
+
+    @property
+    def ok(self) -> bool:
+        return self.repaired and self.after.mismatches == 0 and self.after_destroy.mismatches == 0
+
+
+def run_cell(bin_dir: Path, root: Path, operation: Operation, fault_name: str) -> Cell:
+    with scenario(bin_dir, root) as stack:
+        stack.stack.set_config("nodion:timeout", auto.ConfigValue(str(TIMEOUT_SECONDS)))
+        if operation.baseline is not None:
+            stack.set_spec(operation.baseline)
+            stack.up()
+        stack.emulator.admin.add_fault(
+            method=operation.method, path=operation.path, **FAULTS[fault_name]
+        )
+        error = attempt(lambda: operation.run(stack))
+        stack.emulator.admin.clear_faults()
+        repaired = error is None or attempt(lambda: operation.run(stack)) is None
+        after = audit(stack)
+        attempt(stack.destroy)
+        after_destroy = audit(stack)
+        stack.assert_no_secret_leaked()
+        return Cell(
+            operation.name,
+            fault_name,
+            "succeeded" if error is None else error,
+            repaired,
+            after,
+            after_destroy,
+        )
+
+
+def run_matrix(bin_dir: Path, root: Path, progress: Callable[[str], None]) -> list[Cell]:
+    cells = []
+    for operation in OPERATIONS:
+        for number, fault_name in enumerate(FAULTS):
+            cell = run_cell(bin_dir, root / f"{operation.name}-{number}", operation, fault_name)
+            progress(f"{operation.name:12} {fault_name:28} {'ok' if cell.ok else 'FAIL'}")
+            cells.append(cell)
+    return cells

@@ -1,0 +1,44 @@
+"""A throwaway engine, emulator and stack for one scenario, plus how runs are classified."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from nodion_pulumi.emulator import Emulator
+from tests.e2e.engine import Engine
+from tests.e2e.nodion_stack import TOKEN, NodionStack
+
+
+@contextmanager
+def scenario(
+    bin_dir: Path, root: Path, regions: tuple[str, ...] = ("fra", "nbg", "ams", "hel")
+) -> Iterator[NodionStack]:
+    """A stack of the engine tests' `registries` program, wired to a fresh emulator."""
+    root.mkdir(parents=True, exist_ok=True)
+    engine = Engine(bin_dir=bin_dir, root=root)
+    with Emulator(token=TOKEN, data_path=root / "emulator.db", regions=regions) as emulator:
+        yield NodionStack(engine, emulator, "registries", "registries")
+
+
+def attempt(operation: Callable[[], Any]) -> str | None:
+    """Run one CLI operation; None when it succeeded, else the gist of its error."""
+    try:
+        operation()
+    except auto.CommandError as error:
+        return gist(str(error))
+    return None
+
+
+def gist(message: str) -> str:
+    """The line of a CLI failure that says what went wrong, for a one-line table cell."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for marker in ("failed: HTTP", "failed:", "Error:", "error:"):
+        for line in reversed(lines):
+            if marker in line and "update failed" not in line and "preview failed" not in line:
+                return line[:160]
+    return (lines[-1] if lines else "unknown failure")[:160]
