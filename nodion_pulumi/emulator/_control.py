@@ -38,7 +38,8 @@ class ControlApi:
                 "/_emulator/faults", GET=self.faults, POST=self.add_fault, DELETE=self.clear_faults
             ),
             Route.of("/_emulator/registries/{id}", PATCH=self.update_registry),
-            Route.of("/_emulator/registries/{id}/delete", POST=self.delete_registry),
+            # Deleting in the dashboard follows the API's rules exactly.
+            Route.of("/_emulator/registries/{id}/delete", POST=self._api.delete_registry),
             Route.of("/_emulator/registries/{id}/drop_credentials", POST=self.drop_credentials),
         ]
 
@@ -70,16 +71,6 @@ class ControlApi:
     def clear_faults(self, request: Request, params: Mapping[str, str]) -> Reply:
         self._faults.clear()
         return json_reply(200, {"faults": []})
-
-    def delete_registry(self, request: Request, params: Mapping[str, str]) -> Reply:
-        with self._store.write() as tx:
-            row = tx.get(params["id"])
-            if row is None:
-                return status_reply(404)
-            if row.is_nodion:
-                return errors_reply("Nodion registries cannot be deleted")
-            tx.delete(row.id)
-        return wrap(row)
 
     def drop_credentials(self, request: Request, params: Mapping[str, str]) -> Reply:
         """Idempotent, unlike the API route: the dashboard just shows "no credentials"."""
