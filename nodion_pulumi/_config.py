@@ -15,12 +15,13 @@ import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import SecretStr
-
 from nodion_pulumi._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 __all__ = [
     "CONFIG_API_TOKEN",
@@ -159,6 +160,8 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
+        from pydantic import SecretStr  # imported here: pydantic is slow to load
+
         raw: object = self.api_token
         if isinstance(raw, SecretStr):
             raw = raw.get_secret_value()
@@ -204,6 +207,8 @@ def resolve_settings(
     (or ``pulumi.dynamic.Config`` itself); ``environ`` defaults to ``os.environ``. Blank
     values count as unset, so an empty variable in CI does not hide a stack setting.
     """
+    from pydantic import SecretStr  # imported here: pydantic is slow to load
+
     env: Mapping[str, str] = os.environ if environ is None else environ
     token, token_source = _lookup(config, env, CONFIG_API_TOKEN, ENV_API_TOKEN)
     if token is None:

@@ -29,12 +29,12 @@ import html
 import json
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from nodion_pulumi._redact import redact
-from nodion_pulumi._retry import parse_retry_after
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "APIError",
@@ -164,6 +164,8 @@ class APIError(NodionError):
         """Nodion's messages joined, or the HTTP reason phrase when there were none."""
         if self.messages:
             return "; ".join(self.messages)
+        import httpx  # imported here: the provider modules load without httpx
+
         reason = httpx.codes.get_reason_phrase(self.status_code)
         return reason or "no error details in the response"
 
@@ -372,6 +374,8 @@ def error_from_response(
     ``content`` is the body when the caller read it itself (e.g. capped); by default the
     response's own content is used. ``secrets`` are removed from every message.
     """
+    from nodion_pulumi._retry import parse_retry_after  # here: _retry imports httpx
+
     body = response.content if content is None else content
     request = response.request
     messages = extract_messages(body, secrets)

@@ -19,12 +19,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
-from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import CONFIG_KEYS, MISSING_TOKEN_MESSAGE, Settings, resolve_settings
 from nodion_pulumi._errors import (
     ConfigurationError,
@@ -34,7 +33,12 @@ from nodion_pulumi._errors import (
     NotFoundError,
     ServerError,
 )
-from nodion_pulumi._models import Registry
+
+if TYPE_CHECKING:
+    # httpx and pydantic load on the first API call, not when the engine unpickles a
+    # provider: a preview or an `up` without changes never pays for them.
+    from nodion_pulumi._client import NodionClient
+    from nodion_pulumi._models import Registry
 
 __all__ = [
     "UNKNOWN",
@@ -176,6 +180,8 @@ def _session_for(config: Mapping[str, Any]) -> Session:
     with _sessions_lock:
         session = _sessions.get(settings)
         if session is None:
+            from nodion_pulumi._client import NodionClient
+
             session = _sessions[settings] = Session(NodionClient(settings))
         return session
 

@@ -13,7 +13,7 @@ takes over the existing one with that id and brings it to the declared inputs.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -27,7 +27,6 @@ from pulumi.dynamic import (
 )
 
 from nodion_pulumi._errors import NodionError, NodionTimeoutError, NotFoundError
-from nodion_pulumi._models import Registry
 from nodion_pulumi._provider import (
     NodionProvider,
     Session,
@@ -37,6 +36,9 @@ from nodion_pulumi._provider import (
     warn,
 )
 from nodion_pulumi._validation import check_registry_inputs
+
+if TYPE_CHECKING:
+    from nodion_pulumi._models import Registry
 
 __all__ = ["ContainerRegistry", "ContainerRegistryArgs", "ContainerRegistryProvider"]
 

@@ -10,13 +10,12 @@ revokes the old credentials before new ones are generated.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource
 
 from nodion_pulumi._errors import APIError, BadRequestError, NodionError, NotFoundError
-from nodion_pulumi._models import Credentials
 from nodion_pulumi._provider import (
     NodionProvider,
     Session,
@@ -26,6 +25,9 @@ from nodion_pulumi._provider import (
     warn,
 )
 from nodion_pulumi._validation import check_credentials_inputs
+
+if TYPE_CHECKING:
+    from nodion_pulumi._models import Credentials
 
 __all__ = [
     "CredentialsAlreadyExistError",
