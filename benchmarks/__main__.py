@@ -1,0 +1,173 @@
+"""``python -m benchmarks``: run the benchmark, print the report, write it to ``docs/``.
+
+Exits 1 when a target fails. Progress goes to stderr, the report to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks._measure import import_time_ms
+from benchmarks._report import FLOOR, OURS, Lifecycle, Results, evaluate, render
+from benchmarks._stack import TOKEN, StackRunner, shape_for
+from nodion_pulumi.emulator import REGIONS, Emulator
+from tests.e2e.engine import REPO_ROOT, Engine, ensure_pulumi
+
+DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmark.md"
+PROVIDER_MODULES = ("nodion_pulumi.container_registry", "nodion_pulumi.registry_credentials")
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected non-negative integers, got {text!r}")
+    return values
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="The providers' cost over a no-op dynamic provider, through the real CLI.",
+    )
+    parser.add_argument("--sizes", type=_ints, default=[10, 50, 200], help="resources per stack")
+    parser.add_argument(
+        "--latencies", type=_ints, default=[0, 100], help="emulator latency in ms per request"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="lifecycles of each kind per size and latency"
+    )
+    parser.add_argument(
+        "--headline-repeats",
+        type=int,
+        default=5,
+        help="lifecycles of each kind at the largest size and 0 ms (the 1.10x target)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 10 resources, one lifecycle each, no report file unless --output",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"where to write the Markdown report (default {DEFAULT_OUTPUT.relative_to(REPO_ROOT)}"
+        ", none with --quick)",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeats, args.headline_repeats = [10], 1, 1
+    elif args.output is None:
+        args.output = DEFAULT_OUTPUT
+    if args.repeats < 1 or args.headline_repeats < 1:
+        parser.error("--repeats and --headline-repeats must be at least 1")
+    for size in args.sizes:
+        try:
+            shape_for(size)
+        except ValueError as error:
+            parser.error(str(error))
+    return args
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _command_output(argv: Sequence[str]) -> str:
+    try:
+        proc = subprocess.run(
+            list(argv), capture_output=True, text=True, check=False, cwd=REPO_ROOT
+        )
+    except OSError:
+        return "unknown"
+    return proc.stdout.strip() or "unknown"
+
+
+def _environment(bin_dir: Path) -> dict[str, str]:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return {
+        "at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _command_output(["git", "describe", "--always", "--dirty"]),
+        "Pulumi CLI": _command_output([str(bin_dir / "pulumi"), "version"]),
+        "Python": platform.python_version(),
+        "CPUs": str(os.cpu_count()),
+        "load average at start": load,
+    }
+
+
+def run(args: argparse.Namespace) -> Results:
+    bin_dir = ensure_pulumi()
+    environment = _environment(bin_dir)
+    started = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="nodion-bench-"))
+    lifecycles: list[Lifecycle] = []
+    try:
+        runner = StackRunner(Engine(bin_dir=bin_dir, root=root), log=_progress)
+        env = runner.env()
+        import_ms = import_time_ms(PROVIDER_MODULES, env=env, cwd=root)
+        floor_import_ms = import_time_ms(["benchmarks.noop_provider"], env=env, cwd=root)
+        _progress(f"import of the provider modules: {import_ms:.0f} ms")
+        for latency in args.latencies:
+            for size in args.sizes:
+                headline = size == max(args.sizes) and latency == 0
+                for rep in range(args.headline_repeats if headline else args.repeats):
+                    # Alternate which kind goes first, so that a slow spell of a busy
+                    # machine does not always fall on the same side.
+                    for kind in (FLOOR, OURS) if rep % 2 == 0 else (OURS, FLOOR):
+                        with Emulator(token=TOKEN, regions=list(REGIONS)) as emulator:
+                            if latency:
+                                emulator.admin.add_fault(
+                                    "latency", seconds=latency / 1000, times=None
+                                )
+                            stack = f"{kind}-{size}-{latency}ms-{rep}"
+                            lifecycles.append(
+                                runner.lifecycle(kind, size, latency, emulator, stack)
+                            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    environment["load average at end"] = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return Results(
+        sizes=list(args.sizes),
+        latencies_ms=list(args.latencies),
+        repeats=args.repeats,
+        headline_repeats=args.headline_repeats,
+        lifecycles=lifecycles,
+        import_ms=import_ms,
+        floor_import_ms=floor_import_ms,
+        shapes={s: (shape_for(s).externals, shape_for(s).credentials) for s in args.sizes},
+        environment=environment,
+        duration_s=time.perf_counter() - started,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    results = run(args)
+    targets = evaluate(results)
+    report = render(results, targets)
+    print(report)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report)
+        _progress(f"wrote {args.output}")
+    failed = [t for t in targets if t.passed is False]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,412 @@
+"""The benchmark's results, its targets and the Markdown report (no engine, no I/O here)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CONCURRENT_CALLS",
+    "FLOOR",
+    "OPERATIONS",
+    "OURS",
+    "STATE_LIMIT_BYTES",
+    "Lifecycle",
+    "OpResult",
+    "OpSummary",
+    "Results",
+    "Target",
+    "evaluate",
+    "parse_summary",
+    "render",
+    "summarize",
+]
+
+OURS = "nodion"
+FLOOR = "noop"
+OPERATIONS = ("preview", "up", "up (no change)", "refresh", "destroy")
+# Calls a Python dynamic provider serves at once (its gRPC server has 4 worker threads).
+CONCURRENT_CALLS = 4
+UP_RATIO_LIMIT = 1.10
+LATENCY_FACTOR_LIMIT = 1.2
+REFRESH_REQUEST_LIMIT = 2
+IMPORT_LIMIT_MS = 150.0
+ISSUE_SIZE = 200  # the stack size the targets are set for
+STATE_LIMIT_BYTES = 1500  # "1.5 KB", read strictly (1000-byte kilobytes)
+_SUMMARY_LINE = re.compile(r"^\s*[-+~<>=]*\s*(\d+) ([a-z][a-z -]*[a-z])\s*$")
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """One CLI operation of one lifecycle."""
+
+    operation: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_bytes: int
+    requests: int
+    writes: int
+    summary: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A fresh stack of ``size`` resources through every operation, with one provider kind."""
+
+    kind: str
+    size: int
+    latency_ms: int
+    ops: dict[str, OpResult]
+    state_bytes: int
+    trace_bytes: int = 0  # of state_bytes: the engine's recorded registration stack traces
+
+
+@dataclass(frozen=True)
+class OpSummary:
+    """An operation over the repeated runs: medians of the measures, maxima of the counts."""
+
+    runs: int
+    wall_s: float
+    cpu_s: float
+    peak_rss_bytes: float
+    requests: int
+    writes: int
+
+
+@dataclass
+class Results:
+    sizes: list[int]
+    latencies_ms: list[int]
+    repeats: int
+    lifecycles: list[Lifecycle]
+    import_ms: float
+    floor_import_ms: float
+    shapes: dict[int, tuple[int, int]] = field(default_factory=dict)  # size -> (ext, creds)
+    headline_repeats: int = 0  # lifecycles at the largest size and 0 ms, if not `repeats`
+    environment: dict[str, str] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    def runs(self, kind: str, size: int, latency_ms: int) -> list[Lifecycle]:
+        return [
+            c
+            for c in self.lifecycles
+            if c.kind == kind and c.size == size and c.latency_ms == latency_ms
+        ]
+
+    def op(self, kind: str, size: int, latency_ms: int, operation: str) -> OpSummary | None:
+        return summarize(c.ops[operation] for c in self.runs(kind, size, latency_ms))
+
+    def paired_ratio(self, size: int, latency_ms: int, operation: str) -> float | None:
+        """Median over the repetitions of ours / floor, each pair run back to back (so a
+        busy spell of the machine weighs on both sides of a ratio alike)."""
+        ours, floor = self.runs(OURS, size, latency_ms), self.runs(FLOOR, size, latency_ms)
+        pairs = zip(ours, floor, strict=False)  # an interrupted run may leave one unpaired
+        ratios = [o.ops[operation].wall_s / f.ops[operation].wall_s for o, f in pairs]
+        return statistics.median(ratios) if ratios else None
+
+    def state_per_resource(self, kind: str, size: int) -> float | None:
+        values = [
+            c.state_bytes / c.size for c in self.lifecycles if c.kind == kind and c.size == size
+        ]
+        return statistics.median(values) if values else None
+
+    def trace_per_resource(self, kind: str, size: int) -> float | None:
+        values = [
+            c.trace_bytes / c.size for c in self.lifecycles if c.kind == kind and c.size == size
+        ]
+        return statistics.median(values) if values else None
+
+
+def summarize(ops: Iterable[OpResult]) -> OpSummary | None:
+    items = list(ops)
+    if not items:
+        return None
+    return OpSummary(
+        runs=len(items),
+        wall_s=statistics.median(o.wall_s for o in items),
+        cpu_s=statistics.median(o.cpu_s for o in items),
+        peak_rss_bytes=statistics.median(o.peak_rss_bytes for o in items),
+        requests=max(o.requests for o in items),
+        writes=max(o.writes for o in items),
+    )
+
+
+def parse_summary(output: str) -> dict[str, int]:
+    """The counts under ``Resources:`` in the CLI's output, e.g. ``{"created": 201}``."""
+    summary: dict[str, int] = {}
+    lines = output.splitlines()
+    for start, line in enumerate(lines):
+        if line.strip() == "Resources:":
+            for item in lines[start + 1 :]:
+                match = _SUMMARY_LINE.match(item)
+                if not match:
+                    break
+                summary[match.group(2)] = summary.get(match.group(2), 0) + int(match.group(1))
+    return summary
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    measured: str
+    passed: bool | None  # None: not measured in this run
+
+    @property
+    def verdict(self) -> str:
+        return "n/a" if self.passed is None else ("PASS" if self.passed else "FAIL")
+
+
+def _all_ops(results: Results, operation: str, size: int | None = None) -> list[OpResult]:
+    return [
+        c.ops[operation]
+        for c in results.lifecycles
+        if c.kind == OURS and (size is None or c.size == size) and operation in c.ops
+    ]
+
+
+def evaluate(results: Results) -> list[Target]:
+    """The issue's targets, at the largest size measured (200 in a full run)."""
+    size = max(results.sizes)
+    targets: list[Target] = []
+
+    ours = results.op(OURS, size, 0, "up")
+    floor = results.op(FLOOR, size, 0, "up")
+    ratio = results.paired_ratio(size, 0, "up")
+    name = f"`up` of {size} resources at 0 ms: at most {UP_RATIO_LIMIT:.2f}x the floor"
+    if ours and floor and ratio is not None:
+        measured = (
+            f"{ratio:.2f}x (median of {min(ours.runs, floor.runs)} back-to-back pairs; "
+            f"median times {ours.wall_s:.1f} s and {floor.wall_s:.1f} s)"
+        )
+        targets.append(Target(name, measured, ratio <= UP_RATIO_LIMIT))
+    else:
+        targets.append(Target(name, "not measured", None))
+
+    no_change = _all_ops(results, "up (no change)")
+    most = max((o.requests for o in no_change), default=0)
+    changed = [o for o in no_change if set(o.summary) - {"unchanged"}]
+    measured = f"at most {most} in {len(no_change)} runs"
+    if changed:
+        measured += f"; {len(changed)} run(s) changed resources"
+    targets.append(
+        Target(
+            "No-change `up`: 0 HTTP requests",
+            measured,
+            (most == 0 and not changed) if no_change else None,
+        )
+    )
+    previews = _all_ops(results, "preview")
+    most = max((o.writes for o in previews), default=0)
+    targets.append(
+        Target(
+            "Preview: 0 writes",
+            f"at most {most} in {len(previews)} runs",
+            most == 0 if previews else None,
+        )
+    )
+
+    refreshes = _all_ops(results, "refresh", size)
+    most = max((o.requests for o in refreshes), default=0)
+    targets.append(
+        Target(
+            f"`refresh` of {size} resources: at most {REFRESH_REQUEST_LIMIT} HTTP requests",
+            f"at most {most} in {len(refreshes)} runs",
+            most <= REFRESH_REQUEST_LIMIT if refreshes else None,
+        )
+    )
+
+    latencies = [lat for lat in results.latencies_ms if lat > 0] or [100]
+    for latency in latencies:
+        ours = results.op(OURS, size, latency, "up")
+        floor = results.op(FLOOR, size, latency, "up")
+        wait = size * latency / 1000 / CONCURRENT_CALLS
+        name = (
+            f"`up` of {size} resources at {latency} ms: within {LATENCY_FACTOR_LIMIT}x of "
+            f"(floor + {size} x {latency / 1000:g} s / {CONCURRENT_CALLS})"
+        )
+        if ours and floor:
+            bound = LATENCY_FACTOR_LIMIT * (floor.wall_s + wait)
+            measured = f"{ours.wall_s:.1f} s; bound {bound:.1f} s (floor {floor.wall_s:.1f} s)"
+            targets.append(Target(name, measured, ours.wall_s <= bound))
+        else:
+            targets.append(Target(name, "not measured", None))
+
+    targets.append(
+        Target(
+            f"Import of the provider modules: under {IMPORT_LIMIT_MS:.0f} ms",
+            f"{results.import_ms:.0f} ms",
+            results.import_ms < IMPORT_LIMIT_MS,
+        )
+    )
+    state = results.state_per_resource(OURS, size)
+    targets.append(
+        Target(
+            f"State bytes per resource: under 1.5 KB ({STATE_LIMIT_BYTES} bytes)",
+            "not measured" if state is None else f"{state:.0f} bytes (at {size} resources)",
+            None if state is None else state < STATE_LIMIT_BYTES,
+        )
+    )
+    return targets
+
+
+def _mib(value: float) -> str:
+    return f"{value / 2**20:.0f}"
+
+
+def _ratio(ours: float, floor: float) -> str:
+    return f"{ours / floor:.2f}x" if floor > 0 else "-"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _latency_table(results: Results, latency: int) -> list[str]:
+    header = (
+        "N",
+        "operation",
+        "ours s",
+        "floor s",
+        "ours/floor",
+        "ours CPU s",
+        "floor CPU s",
+        "ours peak MiB",
+        "floor peak MiB",
+        "HTTP requests",
+        "of which writes",
+    )
+    rows = []
+    for size in results.sizes:
+        for operation in OPERATIONS:
+            ours = results.op(OURS, size, latency, operation)
+            floor = results.op(FLOOR, size, latency, operation)
+            if ours is None or floor is None:
+                continue
+            rows.append(
+                (
+                    str(size),
+                    operation,
+                    f"{ours.wall_s:.2f}",
+                    f"{floor.wall_s:.2f}",
+                    _ratio(ours.wall_s, floor.wall_s),
+                    f"{ours.cpu_s:.2f}",
+                    f"{floor.cpu_s:.2f}",
+                    _mib(ours.peak_rss_bytes),
+                    _mib(floor.peak_rss_bytes),
+                    str(ours.requests),
+                    str(ours.writes),
+                )
+            )
+    return _table(header, rows)
+
+
+def _state_table(results: Results) -> list[str]:
+    header = (
+        "N",
+        "resources (registries + credentials)",
+        "ours bytes/resource",
+        "floor bytes/resource",
+        "ours/floor",
+        "of ours: stack traces the engine records",
+    )
+    rows = []
+    for size in results.sizes:
+        ours = results.state_per_resource(OURS, size)
+        floor = results.state_per_resource(FLOOR, size)
+        trace = results.trace_per_resource(OURS, size)
+        if ours is None or floor is None:
+            continue
+        externals, credentials = results.shapes.get(size, (size, 0))
+        rows.append(
+            (
+                str(size),
+                f"{externals} + {credentials}",
+                f"{ours:.0f}",
+                f"{floor:.0f}",
+                _ratio(ours, floor),
+                "-" if trace is None else f"{trace:.0f}",
+            )
+        )
+    return _table(header, rows)
+
+
+def render(results: Results, targets: Sequence[Target]) -> str:
+    """The report, in Markdown (also what ``make bench`` prints)."""
+    env = results.environment
+    lines = [
+        "# Benchmark: the providers' cost over the engine's floor",
+        "",
+        "Generated by `make bench` (`python -m benchmarks`); do not edit by hand.",
+        "",
+    ]
+    if env:
+        lines += [
+            "Run: " + "; ".join(f"{key} {value}" for key, value in env.items()) + ".",
+            "",
+        ]
+    lines += ["## Targets", ""]
+    if max(results.sizes) != ISSUE_SIZE:
+        lines += [
+            f"The targets are set for {ISSUE_SIZE} resources; this run measured at most "
+            f"{max(results.sizes)}, so they are evaluated there and only indicative.",
+            "",
+        ]
+    lines += [
+        *_table(
+            ("target", "measured", "result"),
+            ((t.name, t.measured, f"**{t.verdict}**") for t in targets),
+        ),
+        "",
+    ]
+    for latency in results.latencies_ms:
+        lines += [f"## Emulator latency {latency} ms", "", *_latency_table(results, latency), ""]
+    lines += [
+        "## State and import time",
+        "",
+        *_state_table(results),
+        "",
+        f"Import of `nodion_pulumi.container_registry` and `nodion_pulumi.registry_credentials`: "
+        f"{results.import_ms:.0f} ms (the floor's `benchmarks.noop_provider`: "
+        f"{results.floor_import_ms:.0f} ms).",
+        "",
+        "## How it is measured",
+        "",
+        "- **ours** is the package's `ContainerRegistry` and `RegistryCredentials` against the "
+        "local emulator; **floor** is the same stack shape (same properties and secret outputs) "
+        "with no-op dynamic providers (`benchmarks/noop_provider.py`) that answer at once "
+        "without a network call. Both providers are pickled by reference and stored "
+        "unencrypted; the difference is the providers' own cost.",
+        "- Each external registry has a login (its password a stack secret); each "
+        "`RegistryCredentials` belongs to the Nodion registry of another emulated region (16).",
+        f"- Every lifecycle is a fresh stack: `preview`, `up`, `up` again without changes, "
+        f"`refresh`, `destroy` (`--skip-preview` on the last four), through the real CLI with a "
+        f"local file backend. {results.repeats} lifecycle(s) of each kind per size and latency "
+        f"({results.headline_repeats or results.repeats} at {max(results.sizes)} resources "
+        "and 0 ms), ours and floor back to back, alternating which goes first; times and "
+        "memory are medians, HTTP request counts the largest seen. The 1.10x target is "
+        "judged on the median of the back-to-back ratios.",
+        "- **s**: wall time of the CLI command. **CPU s**: user + system time of the CLI and "
+        "all its descendants. **peak MiB**: the largest sum of the resident set sizes of the "
+        "CLI, the language host, the Python program and the dynamic-provider process, sampled "
+        "every 50 ms (shared pages count once per process). The emulator runs in the "
+        "benchmark's own process and is not included.",
+        "- **HTTP requests**: calls under `/v1` in the emulator's request log during the "
+        "operation; **writes**: those other than GET.",
+        "- **bytes/resource**: size on disk of the stack's checkpoint "
+        "(`.pulumi/stacks/<project>/<stack>.json`) after `up`, divided by N (the declared "
+        "resources; the stack and default-provider entries are counted in the numerator). "
+        "**stack traces**: the part of ours that is the `stackTrace` and `sourcePosition` "
+        "fields Pulumi records for every resource.",
+        "- **Import**: median of 7 fresh interpreters that have already imported `pulumi` and "
+        "`pulumi.dynamic` (the provider process's situation when it unpickles a provider).",
+        "- Latency: the emulator delays every `/v1` response by that much. The 100 ms bound "
+        f"is `{LATENCY_FACTOR_LIMIT} x (floor + N x latency / {CONCURRENT_CALLS})`, "
+        f"{CONCURRENT_CALLS} being the calls a Python dynamic provider serves at once.",
+    ]
+    if results.duration_s:
+        lines += ["", f"Total benchmark time: {results.duration_s / 60:.1f} min."]
+    return "\n".join(lines) + "\n"
