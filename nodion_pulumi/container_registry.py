@@ -32,6 +32,7 @@ from nodion_pulumi._provider import (
     Session,
     is_ambiguous,
     is_unknown,
+    register,
     settle,
     warn,
 )
@@ -341,7 +342,8 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
             "created_at": None,
             "updated_at": None,
         }
-        super().__init__(
+        register(
+            self,
             _PROVIDER,
             resource_name,
             props,

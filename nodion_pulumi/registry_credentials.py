@@ -21,6 +21,7 @@ from nodion_pulumi._provider import (
     Session,
     is_ambiguous,
     is_unknown,
+    register,
     settle,
     warn,
 )
@@ -247,7 +248,8 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
             "password": None,
             "docker_config_json": None,
         }
-        super().__init__(
+        register(
+            self,
             _PROVIDER,
             resource_name,
             props,
