@@ -39,6 +39,8 @@ __all__ = [
 
 INPUTS = ("registry_id", "triggers")
 SECRET_OUTPUTS = ["password", "docker_config_json"]
+# How often credentials are minted again after their answer was lost, within one create.
+RECOVERY_ATTEMPTS = 3
 
 
 class CredentialsAlreadyExistError(NodionError):
@@ -105,27 +107,37 @@ class RegistryCredentialsProvider(NodionProvider):
     @staticmethod
     def _recover(session: Session, registry_id: str, error: NodionError) -> Credentials:
         """After a create whose answer was lost: if Nodion minted credentials, nobody can
-        ever know their password, so revoke them and mint new ones we do see."""
-        minted = settle(
-            error,
-            session.client.settings.timeout,
-            lambda: session.client.get_registry(registry_id).has_credentials,
-        )
-        if minted:
-            try:
-                session.client.delete_credentials(registry_id)
-            except APIError as revoke_error:
-                raise NodionError(
-                    f"Nodion generated credentials for registry {registry_id}, but the answer "
-                    f"was lost ({error}), so their password can never be shown again, and "
-                    f"revoking them through the API failed ({revoke_error}). Revoke them in "
-                    "the Nodion dashboard and run `pulumi up` again to generate new ones."
-                ) from error
-            warn(
-                f"the credentials generated for registry {registry_id} were lost in transit "
-                f"({error}); they were revoked and generated again"
+        ever know their password, so revoke them and mint new ones we do see. Bounded: a
+        connection that keeps losing answers ends in an error that says what to do."""
+
+        def minted(error: NodionError) -> bool:
+            return settle(
+                error,
+                session.client.settings.timeout,
+                lambda: session.client.get_registry(registry_id).has_credentials,
             )
-        return session.client.create_credentials(registry_id)
+
+        for _ in range(RECOVERY_ATTEMPTS):
+            if minted(error):
+                _revoke_lost(session, registry_id, error)
+                warn(
+                    f"the credentials generated for registry {registry_id} were lost in "
+                    f"transit ({error}); they were revoked and are generated again"
+                )
+            try:
+                return session.client.create_credentials(registry_id)
+            except NodionError as again:
+                if not is_ambiguous(again):
+                    raise
+                error = again
+        # Leave nothing behind that nobody can use: the next `up` then starts clean.
+        if minted(error):
+            _revoke_lost(session, registry_id, error)
+        raise NodionError(
+            f"generating credentials for registry {registry_id}: the answer was lost "
+            f"{RECOVERY_ATTEMPTS + 1} times in a row (last: {error}); what Nodion generated "
+            "was revoked. Run `pulumi up` again."
+        ) from error
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         registry_id = props.get("registry_id") or id_
@@ -170,6 +182,30 @@ class RegistryCredentialsProvider(NodionProvider):
             "through the API; they were removed from the Pulumi state but stay valid until "
             "you revoke them in the Nodion dashboard."
         )
+
+
+def _revoke_lost(session: Session, registry_id: str, error: NodionError) -> None:
+    """Revoke credentials whose password was lost; fail with what to do if that fails."""
+    try:
+        session.client.delete_credentials(registry_id)
+        return
+    except BadRequestError as revoke_error:
+        if any("no credentials" in m.lower() for m in revoke_error.messages):
+            return  # a retried DELETE whose first attempt had already revoked them
+        failure: NodionError = revoke_error
+    except NodionError as revoke_error:
+        if (
+            is_ambiguous(revoke_error)
+            and not session.client.get_registry(registry_id).has_credentials
+        ):
+            return
+        failure = revoke_error
+    raise NodionError(
+        f"Nodion generated credentials for registry {registry_id}, but the answer was lost "
+        f"({error}), so their password can never be shown again, and revoking them through "
+        f"the API failed ({failure}). Revoke them in the Nodion dashboard and run "
+        "`pulumi up` again to generate new ones."
+    ) from error
 
 
 def _normal(triggers_or_id: Any) -> Any:

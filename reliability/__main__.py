@@ -74,7 +74,7 @@ def _hostile_table(outcomes: list[Outcome]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reliability", description=__doc__)
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "docs" / "reliability.md")
-    parser.add_argument("--cycles", type=int, default=4, help="soak cycles")
+    parser.add_argument("--cycles", type=int, default=6, help="soak cycles")
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--skip-matrix", action="store_true")
     parser.add_argument("--skip-soak", action="store_true")

@@ -36,8 +36,12 @@ def attempt(operation: Callable[[], Any]) -> str | None:
 
 def gist(message: str) -> str:
     """The line of a CLI failure that says what went wrong, for a one-line table cell."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    for marker in ("failed: HTTP", "failed:", "Error:", "error:"):
+    lines = [
+        line.strip()
+        for line in message.splitlines()
+        if line.strip() and not line.strip().startswith("warning:")
+    ]
+    for marker in ("Error:", "failed: HTTP", "failed:", "error:"):
         for line in reversed(lines):
             if marker in line and "update failed" not in line and "preview failed" not in line:
                 return line[:160]

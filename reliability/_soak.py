@@ -65,9 +65,9 @@ def run_soak(
     root: Path,
     progress: Callable[[str], None],
     *,
-    cycles: int = 4,
-    registries: int = 16,
-    rate: float = 0.1,
+    cycles: int = 6,
+    registries: int = 24,
+    rate: float = 0.25,
     seed: int = 20261127,
     budget_seconds: float = 900.0,
 ) -> SoakFigures:

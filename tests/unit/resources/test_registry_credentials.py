@@ -241,3 +241,42 @@ def test_a_missing_token_is_explained_once(configure) -> None:
     with pytest.raises(ConfigurationError) as raised:
         provider.delete("abc", {"registry_id": "abc"})
     assert "export NODION_API_TOKEN" not in str(raised.value)
+
+
+# -- answers lost in transit ---------------------------------------------------------------
+
+
+def _credential_writes(emulator: Emulator) -> list[tuple[str, int | None]]:
+    return [
+        (w["method"], w["status"])
+        for w in emulator.admin.writes()
+        if w["path"].endswith("/credentials")
+    ]
+
+
+def test_lost_mint_and_lost_revoke_still_end_with_one_credential_we_hold(
+    credentials, emulator, fra
+) -> None:
+    emulator.admin.add_fault("drop_after", method="POST", path="/credentials$")
+    emulator.admin.add_fault("drop_after", method="DELETE", path="/credentials$")
+    result = credentials.create({"registry_id": fra})
+    assert result.outs["password"]
+    assert has_credentials(emulator, fra)
+    # Minted (answer lost), revoked (answer lost, the retry finds nothing to revoke), minted.
+    assert _credential_writes(emulator) == [
+        ("POST", None),
+        ("DELETE", None),
+        ("DELETE", 400),
+        ("POST", 201),
+    ]
+
+
+def test_answers_lost_every_time_end_in_an_error_that_says_what_to_do(
+    credentials, emulator, fra
+) -> None:
+    emulator.admin.add_fault("drop_after", method="POST", path="/credentials$", times=None)
+    with pytest.raises(NodionError, match="the answer was lost 4 times in a row"):
+        credentials.create({"registry_id": fra})
+    assert not has_credentials(emulator, fra), "the last set nobody can read was revoked"
+    emulator.admin.clear_faults()
+    assert credentials.create({"registry_id": fra}).outs["password"], "the next up starts clean"
