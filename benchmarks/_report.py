@@ -310,16 +310,17 @@ def _state_table(results: Results) -> list[str]:
         "resources (registries + credentials)",
         "ours bytes/resource",
         "floor bytes/resource",
-        "ours/floor",
-        "of ours: stack traces the engine records",
+        "ours - floor",
+        "stack traces in ours",
+        "stack traces in floor",
     )
     rows = []
     for size in results.sizes:
         ours = results.state_per_resource(OURS, size)
         floor = results.state_per_resource(FLOOR, size)
-        trace = results.trace_per_resource(OURS, size)
         if ours is None or floor is None:
             continue
+        traces = [results.trace_per_resource(kind, size) for kind in (OURS, FLOOR)]
         externals, credentials = results.shapes.get(size, (size, 0))
         rows.append(
             (
@@ -327,8 +328,8 @@ def _state_table(results: Results) -> list[str]:
                 f"{externals} + {credentials}",
                 f"{ours:.0f}",
                 f"{floor:.0f}",
-                _ratio(ours, floor),
-                "-" if trace is None else f"{trace:.0f}",
+                f"{ours - floor:+.0f}",
+                *("-" if t is None else f"{t:.0f}" for t in traces),
             )
         )
     return _table(header, rows)
@@ -399,8 +400,9 @@ def render(results: Results, targets: Sequence[Target]) -> str:
         "- **bytes/resource**: size on disk of the stack's checkpoint "
         "(`.pulumi/stacks/<project>/<stack>.json`) after `up`, divided by N (the declared "
         "resources; the stack and default-provider entries are counted in the numerator). "
-        "**stack traces**: the part of ours that is the `stackTrace` and `sourcePosition` "
-        "fields Pulumi records for every resource.",
+        "**stack traces**: how many of those bytes are the `stackTrace` and `sourcePosition` "
+        "fields the engine records for every resource (Python frames from the program's "
+        "line down to the language host and asyncio).",
         "- **Import**: median of 7 fresh interpreters that have already imported `pulumi` and "
         "`pulumi.dynamic` (the provider process's situation when it unpickles a provider).",
         "- Latency: the emulator delays every `/v1` response by that much. The 100 ms bound "

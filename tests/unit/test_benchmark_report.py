@@ -129,7 +129,7 @@ def test_render_has_the_tables_and_verdicts() -> None:
     report = render(results, evaluate(results))
     assert report.startswith("# Benchmark")
     assert "| 200 | up | 10.50 | 10.00 | 1.05x |" in report
-    assert "| 200 | 184 + 16 | 1000 | 1000 | 1.00x | 300 |" in report
+    assert "| 200 | 184 + 16 | 1000 | 1000 | +0 | 300 | 300 |" in report
     assert report.count("**PASS**") == 7
     assert "only indicative" not in report
     small = _results(sizes=[10])
