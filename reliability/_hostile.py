@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,18 +22,11 @@ from nodion_pulumi.registry_credentials import RegistryCredentialsProvider
 
 SECRET = "hostile-secret-9d41c7"  # noqa: S105 (a marker to scan for, not a credential)
 GOOD_REGISTRY = {"name": "Hub", "registry_type": "docker_hub"}
-REGISTRY_ID = "b2c3d4e5-f6a7-8901-bcde-f12345678901"
-REGISTRY_OBJECT = {
-    "id": REGISTRY_ID,
-    "status": "available",
-    "registry_type": "docker_hub",
-    "name": "My Docker Hub",
-    "hostname": "docker.io",
-    "has_credentials": True,
-    "region_id": None,
-    "created_at": "2025-02-01T14:30:00.000+01:00",
-    "updated_at": "2025-02-01T14:30:00.000+01:00",
-}
+# The spec's own example object, as saved for the contract tests.
+REGISTRY_OBJECT: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "tests/fixtures/spec/get_registry.json").read_text()
+)["container_registry"]
+REGISTRY_ID: str = REGISTRY_OBJECT["id"]
 
 
 @dataclass(frozen=True)
@@ -53,17 +47,11 @@ class Outcome:
         return self.case.expected in self.actual and SECRET not in self.actual
 
 
-def _registry_check(inputs: dict[str, Any]) -> Callable[[], str]:
+def _check(
+    provider: ContainerRegistryProvider | RegistryCredentialsProvider, inputs: dict[str, Any]
+) -> Callable[[], str]:
     def run() -> str:
-        result = ContainerRegistryProvider().check({}, inputs)
-        return "; ".join(f"{f.property}: {f.reason}" for f in result.failures) or "accepted"
-
-    return run
-
-
-def _credentials_check(inputs: dict[str, Any]) -> Callable[[], str]:
-    def run() -> str:
-        result = RegistryCredentialsProvider().check({}, inputs)
+        result = provider.check({}, inputs)
         return "; ".join(f"{f.property}: {f.reason}" for f in result.failures) or "accepted"
 
     return run
@@ -72,7 +60,8 @@ def _credentials_check(inputs: dict[str, Any]) -> Callable[[], str]:
 def _input(
     description: str, inputs: dict[str, Any], expected: str, *, credentials: bool = False
 ) -> Case:
-    run = _credentials_check(inputs) if credentials else _registry_check(inputs)
+    provider = RegistryCredentialsProvider() if credentials else ContainerRegistryProvider()
+    run = _check(provider, inputs)
     return Case("input", description, expected, run)
 
 
