@@ -232,8 +232,13 @@ class RegistryApi:
                 return errors_reply(NOT_NODION)
             if not row.has_credentials:
                 return errors_reply("Registry has no credentials")
-            row = tx.save(replace(row, username=None, secret_digest=None, updated_at=now_iso()))
+            row = tx.save(without_credentials(row))
         return wrap(row)
+
+
+def without_credentials(row: Row) -> Row:
+    """The registry once its credentials are revoked (through the API or the dashboard)."""
+    return replace(row, username=None, secret_digest=None, updated_at=now_iso())
 
 
 def apply_changes(tx: Tx, row: Row, body: Mapping[str, Any]) -> Row:

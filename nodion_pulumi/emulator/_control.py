@@ -8,11 +8,16 @@ rules where the dashboard would (renaming without a PATCH) but still refuse what
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
-from nodion_pulumi.emulator._api import NOT_NODION, RegistryApi, apply_changes, public_view, wrap
-from nodion_pulumi.emulator._clock import now_iso
+from nodion_pulumi.emulator._api import (
+    NOT_NODION,
+    RegistryApi,
+    apply_changes,
+    public_view,
+    without_credentials,
+    wrap,
+)
 from nodion_pulumi.emulator._faults import FaultSet, FaultSpecError
 from nodion_pulumi.emulator._http import Reply, Request, errors_reply, json_reply, status_reply
 from nodion_pulumi.emulator._log import RequestLog
@@ -81,7 +86,7 @@ class ControlApi:
             if not row.is_nodion:
                 return errors_reply(NOT_NODION)
             if row.has_credentials:
-                row = tx.save(replace(row, username=None, secret_digest=None, updated_at=now_iso()))
+                row = tx.save(without_credentials(row))
         return wrap(row)
 
     def update_registry(self, request: Request, params: Mapping[str, str]) -> Reply:
