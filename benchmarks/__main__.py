@@ -20,8 +20,8 @@ from pathlib import Path
 from benchmarks._measure import import_time_ms
 from benchmarks._report import FLOOR, OURS, Lifecycle, Results, evaluate, render
 from benchmarks._stack import TOKEN, StackRunner, shape_for
+from nodion_devkit.engine import REPO_ROOT, Engine, ensure_pulumi
 from nodion_pulumi.emulator import REGIONS, Emulator
-from tests.e2e.engine import REPO_ROOT, Engine, ensure_pulumi
 
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmark.md"
 PROVIDER_MODULES = ("nodion_pulumi.container_registry", "nodion_pulumi.registry_credentials")

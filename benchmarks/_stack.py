@@ -18,8 +18,8 @@ from typing import Any
 
 from benchmarks._measure import Run, run_measured
 from benchmarks._report import OPERATIONS, Lifecycle, OpResult, parse_summary
+from nodion_devkit.engine import Engine
 from nodion_pulumi.emulator import REGIONS, Emulator
-from tests.e2e.engine import Engine
 
 __all__ = ["PROGRAM", "PROJECT", "TOKEN", "Shape", "StackRunner", "shape_for"]
 

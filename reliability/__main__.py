@@ -13,10 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from nodion_devkit.engine import REPO_ROOT, ensure_pulumi
 from reliability._hostile import Outcome, run_all
 from reliability._matrix import FAULTS, OPERATIONS, Cell, run_matrix
 from reliability._soak import SoakFigures, run_soak
-from tests.e2e.engine import REPO_ROOT, ensure_pulumi
 
 
 def _progress(line: str) -> None:

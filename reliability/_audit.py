@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from tests.e2e.nodion_stack import NodionStack
+from nodion_devkit.nodion_stack import NodionStack
 
 REGISTRY = "nodion:ContainerRegistry"
 CREDENTIALS = "nodion:RegistryCredentials"

@@ -15,9 +15,9 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from nodion_devkit.nodion_stack import NodionStack
 from reliability._audit import Audit, audit
 from reliability._scenario import attempt, scenario
-from tests.e2e.nodion_stack import NodionStack
 
 CREATE = r"^/v1/container_registries$"
 ONE = r"^/v1/container_registries/[^/]+$"

@@ -9,9 +9,9 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from nodion_devkit.engine import Engine
+from nodion_devkit.nodion_stack import TOKEN, NodionStack
 from nodion_pulumi.emulator import Emulator
-from tests.e2e.engine import Engine
-from tests.e2e.nodion_stack import TOKEN, NodionStack
 
 
 @contextmanager

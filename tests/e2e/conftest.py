@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from nodion_devkit.engine import Engine, ensure_pulumi
+from nodion_devkit.nodion_stack import TOKEN, NodionStack
 from nodion_pulumi.emulator import Emulator
-from tests.e2e.engine import Engine, ensure_pulumi
-from tests.e2e.nodion_stack import TOKEN, NodionStack
 
 
 @pytest.fixture(scope="session")

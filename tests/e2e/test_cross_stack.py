@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from pulumi import automation as auto
 
-from tests.e2e.engine import REPO_ROOT
-from tests.e2e.nodion_stack import NodionStack
+from nodion_devkit.engine import REPO_ROOT
+from nodion_devkit.nodion_stack import NodionStack
+
+pytestmark = pytest.mark.engine
 
 EXAMPLES = REPO_ROOT / "examples"
 

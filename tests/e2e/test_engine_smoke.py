@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.engine import Engine, assert_no_plaintext
+import pytest
+
+from nodion_devkit.engine import Engine, assert_no_plaintext
 from tests.e2e.smoke_provider import derived_secret
+
+pytestmark = pytest.mark.engine
 
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 

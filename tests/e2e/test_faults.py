@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from tests.e2e.nodion_stack import NodionStack
+from nodion_devkit.nodion_stack import NodionStack
+
+pytestmark = pytest.mark.engine
 
 CREATE = r"^/v1/container_registries$"
 ONE = r"^/v1/container_registries/[^/]+$"

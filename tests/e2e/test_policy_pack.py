@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from nodion_devkit.engine import REPO_ROOT, Engine
 from nodion_pulumi.emulator import Emulator
-from tests.e2e.engine import REPO_ROOT, Engine
 
 pytestmark = pytest.mark.engine
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 import pytest
 from pulumi import automation as auto
 
+from nodion_devkit.nodion_stack import TOKEN, NodionStack
 from nodion_pulumi import NodionClient, resolve_settings
-from tests.e2e.nodion_stack import TOKEN, NodionStack
+
+pytestmark = pytest.mark.engine
 
 REGISTRY = "nodion:ContainerRegistry"
 CREDENTIALS = "nodion:RegistryCredentials"

@@ -7,7 +7,9 @@ from collections.abc import Callable
 import pytest
 from pulumi import automation as auto
 
-from tests.e2e.nodion_stack import NodionStack
+from nodion_devkit.nodion_stack import NodionStack
+
+pytestmark = pytest.mark.engine
 
 
 def test_debug_output_and_failures_never_show_a_secret(

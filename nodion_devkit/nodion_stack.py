@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from pulumi import automation as auto
 
+from nodion_devkit.engine import Engine, assert_no_plaintext
 from nodion_pulumi.emulator import Emulator
-from tests.e2e.engine import Engine, assert_no_plaintext
 
 TOKEN = "e2e-token-5d1c7a9b3f"
 T = TypeVar("T")

@@ -22,8 +22,8 @@ from typing import Any
 
 from pulumi import automation as auto
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PROGRAMS = REPO_ROOT / "tests" / "e2e" / "programs"
 PASSPHRASE = "engine-test-passphrase"
 
 
