@@ -4,17 +4,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup pulumi demo test lint bench reliability clean
+.PHONY: setup pulumi demo test lint bench reliability dist compat clean
 
-$(STAMP): pyproject.toml
+# The project's own environment takes the exact versions in constraints.txt; the package
+# itself declares ranges (pyproject.toml), proven at both ends by `make compat`.
+$(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 setup: $(STAMP)
 
-# Prints the directory holding the pinned Pulumi CLI (built from Go modules on first use).
+# Prints the directory holding the Pulumi CLI (built from Go modules on first use).
 pulumi:
 	@scripts/ensure-pulumi | tail -1
 
@@ -30,6 +32,17 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The sdist and the wheel in dist/, checked: a wheel rebuilt from the sdist has the same
+# files, the wheel holds nodion_pulumi only, and twine accepts the metadata.
+dist: setup
+	$(PY) -m nodion_devkit.dist dist
+
+# The engine tests that matter most, once with the oldest supported pulumi and once with the
+# newest on the package index, each in a virtualenv of its own holding the built wheel.
+compat: dist
+	scripts/ensure-pulumi >/dev/null
+	scripts/compat
+
 bench: setup
 	scripts/ensure-pulumi >/dev/null
 	$(PY) -m benchmarks
@@ -40,4 +53,4 @@ reliability: setup
 	$(PY) -m reliability
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache dist
