@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import TracebackType
+from typing import Any
 
 from nodion_pulumi.emulator._admin import EmulatorAdmin
 from nodion_pulumi.emulator._api import RegistryApi
@@ -23,6 +25,23 @@ from nodion_pulumi.emulator._server import App, EmulatorServer
 from nodion_pulumi.emulator._store import Store
 
 _STOP_GRACE_SECONDS = 5.0
+
+STATE_FORMAT = 1
+"""Version of what `export_state` writes; `restore_state` refuses any other."""
+
+_STATE_FIELDS = (
+    "id",
+    "registry_type",
+    "name",
+    "hostname",
+    "region_slug",
+    "region_id",
+    "username",
+    "secret_digest",
+    "created_at",
+    "updated_at",
+)
+_REQUIRED_FIELDS = ("id", "registry_type", "name", "hostname", "created_at", "updated_at")
 
 
 class Emulator:
@@ -60,6 +79,7 @@ class Emulator:
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._store: Store | None = None
+        self._api: RegistryApi | None = None
         self._admin: EmulatorAdmin | None = None
 
     def start(self) -> Emulator:
@@ -77,7 +97,7 @@ class Emulator:
             store.close()
             raise
         server.verbose = self.verbose
-        self._store, self._server = store, server
+        self._store, self._api, self._server = store, api, server
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.02},
@@ -89,7 +109,7 @@ class Emulator:
 
     def stop(self) -> None:
         server, thread, store = self._server, self._thread, self._store
-        self._server = self._thread = self._store = None
+        self._server = self._thread = self._store = self._api = None
         if self._admin is not None:
             self._admin.close()
             self._admin = None
@@ -129,6 +149,66 @@ class Emulator:
             self._admin = EmulatorAdmin(self.root_url)
         return self._admin
 
+    def export_state(self) -> dict[str, Any]:
+        """Every registry of the project as the store holds it, as plain JSON data.
+
+        Exists so that a Pulumi checkpoint can be committed together with the Nodion side it
+        was written against (external registry ids are random, credentials can't be minted
+        twice): `restore_state` brings back exactly this. Secrets are salted digests here, as
+        in the data file; no password is ever part of the export.
+        """
+        with self._running_store().read() as tx:
+            rows = tx.rows()
+        return {
+            "format": STATE_FORMAT,
+            "project_id": self.project_id,
+            "registries": [{key: getattr(row, key) for key in _STATE_FIELDS} for row in rows],
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Replace every registry of the project with those of an `export_state` result.
+
+        One transaction: a request sees either the old registries or the restored ones.
+        Regions of this emulator missing from `state` are seeded afterwards, as they would
+        be when starting over a data file.
+        """
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError(
+                f"unsupported emulator state format {state.get('format')!r}; "
+                f"this emulator reads format {STATE_FORMAT}"
+            )
+        if state.get("project_id") != self.project_id:
+            raise ValueError(
+                f"the state belongs to project {state.get('project_id')!r}; start the "
+                f"Emulator with project_id={state.get('project_id')!r} to restore it"
+            )
+        registries = [_checked_entry(entry) for entry in state.get("registries") or []]
+        store, api = self._running_store(), self._api
+        assert api is not None
+        with store.write() as tx:
+            for row in tx.rows():
+                tx.delete(row.id)
+            for entry in registries:
+                row = tx.insert(
+                    registry_id=entry["id"],
+                    registry_type=entry["registry_type"],
+                    name=entry["name"],
+                    hostname=entry["hostname"],
+                    timestamp=entry["created_at"],
+                    region_slug=entry.get("region_slug"),
+                    region_id=entry.get("region_id"),
+                    username=entry.get("username"),
+                    secret_digest=entry.get("secret_digest"),
+                )
+                if row.updated_at != entry["updated_at"]:
+                    tx.save(replace(row, updated_at=entry["updated_at"]))
+        api.seed(self.regions)
+
+    def _running_store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("emulator is not running; call start() first")
+        return self._store
+
     def nodion_registry_id(self, slug: str) -> str:
         if slug not in self.regions:
             raise ValueError(
@@ -150,3 +230,23 @@ class Emulator:
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"Emulator({where}, regions={','.join(self.regions)})"
+
+
+def _checked_entry(entry: Any) -> dict[str, Any]:
+    """One registry of a state export, refused with the reason before anything is replaced."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"each registry of an emulator state must be an object, got {entry!r}")
+    unknown = sorted(set(entry) - set(_STATE_FIELDS))
+    missing = [key for key in _REQUIRED_FIELDS if not isinstance(entry.get(key), str)]
+    optional = [k for k in _STATE_FIELDS if k not in _REQUIRED_FIELDS]
+    wrong = [
+        key for key in optional if entry.get(key) is not None and not isinstance(entry[key], str)
+    ]
+    if unknown or missing or wrong:
+        problems = [f"unknown field {key!r}" for key in unknown]
+        problems += [f"{key!r} must be a string" for key in missing]
+        problems += [f"{key!r} must be a string or null" for key in wrong]
+        raise ValueError(
+            f"registry {entry.get('id')!r} in the emulator state: {'; '.join(problems)}"
+        )
+    return dict(entry)
