@@ -33,7 +33,8 @@ if TYPE_CHECKING:
         ServerError,
         UnexpectedResponseError,
     )
-    from nodion_pulumi._models import Credentials, Registry, RegistryType
+    from nodion_pulumi._facts import ExternalRegistryType, RegistryType
+    from nodion_pulumi._models import Credentials, Registry
     from nodion_pulumi._retry import NO_RETRY, RetryPolicy
     from nodion_pulumi.container_registry import ContainerRegistry, ContainerRegistryArgs
     from nodion_pulumi.lookups import (
@@ -73,9 +74,10 @@ _EXPORTS: dict[str, str] = {
     "RateLimitError": "nodion_pulumi._errors",
     "ServerError": "nodion_pulumi._errors",
     "UnexpectedResponseError": "nodion_pulumi._errors",
+    "ExternalRegistryType": "nodion_pulumi._facts",
+    "RegistryType": "nodion_pulumi._facts",
     "Credentials": "nodion_pulumi._models",
     "Registry": "nodion_pulumi._models",
-    "RegistryType": "nodion_pulumi._models",
     "NO_RETRY": "nodion_pulumi._retry",
     "RetryPolicy": "nodion_pulumi._retry",
     "ContainerRegistry": "nodion_pulumi.container_registry",
@@ -103,6 +105,7 @@ __all__ = [
     "ContainerRegistryArgs",
     "Credentials",
     "CredentialsAlreadyExistError",
+    "ExternalRegistryType",
     "InvalidRegistryIdError",
     "NoSuchRegionError",
     "NodionClient",

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from nodion_pulumi._config import Settings, is_loopback_host
+from nodion_pulumi._config import Settings
 from nodion_pulumi._errors import (
     NodionConnectionError,
     NodionError,
@@ -30,6 +30,7 @@ from nodion_pulumi._errors import (
     error_from_response,
     extract_messages,
 )
+from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi._models import (
     Credentials,
     Registry,

@@ -9,7 +9,6 @@ user guessing which of three places the wrong value came from.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import uuid
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from nodion_pulumi._errors import ConfigurationError
+from nodion_pulumi._facts import is_loopback_host
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -38,7 +38,7 @@ __all__ = [
     "MISSING_TOKEN_MESSAGE",
     "ConfigSource",
     "Settings",
-    "is_loopback_host",
+    "is_loopback_host",  # defined in _facts; still importable from here
     "resolve_settings",
 ]
 
@@ -68,17 +68,6 @@ class ConfigSource(Protocol):
     """Anything with ``get(key)``: a plain mapping or Pulumi's dynamic-provider ``Config``."""
 
     def get(self, key: str, /) -> Any: ...
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names this machine, where plain HTTP cannot be intercepted."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _validate_api_url(value: str, source: str) -> str:

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr, ValidationError
 
 from nodion_pulumi._errors import InvalidRegistryIdError
+from nodion_pulumi._facts import (
+    NODION_REGISTRY_TYPE,
+    REGISTRY_ID_RULE,
+    is_registry_id,
+    region_slug_of,
+)
 
 __all__ = [
-    "EXTERNAL_REGISTRY_TYPES",
-    "REGISTRY_TYPES",
     "Credentials",
     "Registry",
-    "RegistryType",
     "ResponseShapeError",
     "parse_credentials",
     "parse_registry",
@@ -30,16 +32,8 @@ __all__ = [
     "validate_registry_id",
 ]
 
-RegistryType = Literal["nodion", "docker_hub", "ghcr", "custom"]
-REGISTRY_TYPES: tuple[str, ...] = get_args(RegistryType)
-EXTERNAL_REGISTRY_TYPES: tuple[str, ...] = ("docker_hub", "ghcr", "custom")
-
 SINGLE_KEY = "container_registry"
 LIST_KEY = "container_registries"
-
-_NODION_HOSTNAME = re.compile(r"^registry\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.nodion\.net$")
-# Unreserved URL characters only: nothing that could change the request path or query.
-_REGISTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
 
 
 class ResponseShapeError(ValueError):
@@ -68,17 +62,13 @@ class Registry(BaseModel):
     @property
     def is_nodion(self) -> bool:
         """Whether Nodion manages this registry (one per region; credentials via the API)."""
-        return self.registry_type == "nodion"
+        return self.registry_type == NODION_REGISTRY_TYPE
 
     @property
     def region_slug(self) -> str | None:
-        """The region slug in a ``registry.<slug>.nodion.net`` hostname, else None.
-
-        Registry names are display text and vary, so the hostname is the stable way to
-        tell which region a Nodion registry serves.
-        """
-        match = _NODION_HOSTNAME.match(self.hostname.strip().lower().rstrip("."))
-        return match.group(1) if match else None
+        """The region slug in a ``registry.<slug>.nodion.net`` hostname, else None: the
+        lookups find a region's registry by it, never by its display name."""
+        return region_slug_of(self.hostname)
 
 
 class Credentials(BaseModel):
@@ -115,12 +105,11 @@ def validate_registry_id(registry_id: object) -> str:
 
     Raises :class:`~nodion_pulumi._errors.InvalidRegistryIdError` (a ``ValueError``).
     """
-    if not isinstance(registry_id, str) or not _REGISTRY_ID.fullmatch(registry_id):
+    if not is_registry_id(registry_id):
         shown = repr(registry_id) if len(repr(registry_id)) <= 80 else "the given value"
         raise InvalidRegistryIdError(
             f"invalid registry id {shown}: expected the id of a Nodion container registry "
-            "(letters, digits, '-', '_', '.', '~'; at most 128 characters), "
-            "e.g. 'a1b2c3d4-e5f6-7890-abcd-ef1234567890'"
+            f"({REGISTRY_ID_RULE}), e.g. 'a1b2c3d4-e5f6-7890-abcd-ef1234567890'"
         )
     return registry_id
 

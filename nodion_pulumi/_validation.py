@@ -16,9 +16,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from nodion_pulumi._facts import (
+    DEFAULT_HOSTNAMES,
+    EXTERNAL_REGISTRY_TYPES,
+    NODION_REGISTRY_TYPE,
+    REGISTRY_ID_RULE,
+    is_registry_id,
+)
+
 __all__ = [
+    # Re-exported for the policy pack, which reads the defaults from here.
     "DEFAULT_HOSTNAMES",
-    "EXTERNAL_REGISTRY_TYPES",
     "MAX_NAME_LENGTH",
     "Failure",
     "check_credentials_inputs",
@@ -26,8 +34,6 @@ __all__ = [
     "hostname_problem",
 ]
 
-EXTERNAL_REGISTRY_TYPES = ("docker_hub", "ghcr", "custom")
-DEFAULT_HOSTNAMES: Mapping[str, str] = {"docker_hub": "docker.io", "ghcr": "ghcr.io"}
 MAX_NAME_LENGTH = 255
 MAX_SECRET_LENGTH = 4096
 MAX_HOSTNAME_LENGTH = 253
@@ -35,7 +41,6 @@ MAX_HOSTNAME_LENGTH = 253
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = re.compile(rf"^(?:{_LABEL})(?:\.{_LABEL})*$")
 _IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
-_REGISTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -142,7 +147,7 @@ def check_registry_inputs(
     type_known = registry_type is not None and not is_unknown(registry_type)
     if registry_type is None:
         failures.append(Failure("registry_type", f"is required: one of {valid_types}"))
-    elif type_known and registry_type == "nodion":
+    elif type_known and registry_type == NODION_REGISTRY_TYPE:
         failures.append(
             Failure(
                 "registry_type",
@@ -181,19 +186,15 @@ def check_registry_inputs(
 
     failures.extend(_check_login(inputs, is_unknown))
     adopt_id = inputs.get("adopt_id")
-    if adopt_id is not None and not is_unknown(adopt_id) and not _is_registry_id(adopt_id):
+    if adopt_id is not None and not is_unknown(adopt_id) and not is_registry_id(adopt_id):
         failures.append(
             Failure(
                 "adopt_id",
-                "must be the id of an existing external registry (letters, digits, '-', '_', "
-                "'.' or '~'), as shown by nodion.get_container_registries()",
+                f"must be the id of an existing external registry ({REGISTRY_ID_RULE}), as "
+                "shown by nodion.get_container_registries()",
             )
         )
     return checked, failures
-
-
-def _is_registry_id(value: Any) -> bool:
-    return isinstance(value, str) and _REGISTRY_ID.fullmatch(value) is not None
 
 
 def _check_login(inputs: Mapping[str, Any], is_unknown: IsUnknown) -> list[Failure]:
@@ -234,11 +235,11 @@ def check_credentials_inputs(
                 "nodion.get_nodion_registry('fra').id",
             )
         )
-    elif not is_unknown(registry_id) and not _is_registry_id(registry_id):
+    elif not is_unknown(registry_id) and not is_registry_id(registry_id):
         failures.append(
             Failure(
                 "registry_id",
-                "must be a Nodion registry id (letters, digits, '-', '_', '.' or '~'), e.g. "
+                f"must be a Nodion registry id ({REGISTRY_ID_RULE}), e.g. "
                 "nodion.get_nodion_registry('fra').id",
             )
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.util
-import ipaddress
 import os
 import signal
 import sys
@@ -19,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, DEFAULT_REGIONS, Emulator
 from nodion_pulumi.emulator._regions import normalize_regions
 
@@ -40,15 +40,6 @@ def _uuid_arg(value: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a UUID: {value!r}") from None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,7 +88,7 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if not args.allow_remote and not _is_loopback(args.host):
+    if not args.allow_remote and not is_loopback_host(args.host):
         parser.error(f"refusing to bind non-loopback host {args.host!r}; pass --allow-remote")
     if not 0 <= args.port <= 65535:
         parser.error(f"invalid port: {args.port}")

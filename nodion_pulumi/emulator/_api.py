@@ -12,14 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from nodion_pulumi._facts import DEFAULT_HOSTNAMES, EXTERNAL_REGISTRY_TYPES, NODION_REGISTRY_TYPE
 from nodion_pulumi.emulator._clock import now_iso
 from nodion_pulumi.emulator._http import Reply, Request, errors_reply, json_reply, status_reply
 from nodion_pulumi.emulator._regions import REGION_ORDER, REGIONS, nodion_registry_id
 from nodion_pulumi.emulator._routes import Route
 from nodion_pulumi.emulator._store import Row, Store, Tx, digest_secret, secret_matches
-
-EXTERNAL_TYPES = ("docker_hub", "ghcr", "custom")
-DEFAULT_HOSTNAMES = {"docker_hub": "docker.io", "ghcr": "ghcr.io"}
 
 NOT_NODION = "Registry is not a Nodion registry"
 
@@ -104,7 +102,7 @@ class RegistryApi:
                 if tx.get(registry_id) is None:
                     tx.insert(
                         registry_id=registry_id,
-                        registry_type="nodion",
+                        registry_type=NODION_REGISTRY_TYPE,
                         name=region.registry_name,
                         hostname=region.registry_hostname,
                         region_slug=slug,
@@ -140,11 +138,11 @@ class RegistryApi:
         )
         if _blank(name):
             errors.append("Name can't be blank")
-        if registry_type == "nodion":
+        if registry_type == NODION_REGISTRY_TYPE:
             errors.append(
                 "Nodion registries are created automatically and cannot be created manually"
             )
-        elif registry_type not in EXTERNAL_TYPES:
+        elif registry_type not in EXTERNAL_REGISTRY_TYPES:
             errors.append("Registry type is not included in the list")
         if _blank(hostname) and isinstance(registry_type, str):
             hostname = DEFAULT_HOSTNAMES.get(registry_type)

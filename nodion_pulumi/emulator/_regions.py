@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from nodion_pulumi._facts import nodion_registry_hostname
+
 NAMESPACE = uuid.UUID("5b0e6c1e-2f4a-4d8b-9a31-7c64d2e08f15")
 """Fixed namespace for every id the emulator derives; changing it would orphan existing data."""
 
@@ -35,7 +37,7 @@ class Region:
 
     @property
     def registry_hostname(self) -> str:
-        return f"registry.{self.slug}.nodion.net"
+        return nodion_registry_hostname(self.slug)
 
 
 def region_id(slug: str) -> str:

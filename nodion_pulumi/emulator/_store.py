@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from nodion_pulumi._facts import NODION_REGISTRY_TYPE
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS registries (
     pk INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -60,7 +62,7 @@ class Row:
 
     @property
     def is_nodion(self) -> bool:
-        return self.registry_type == "nodion"
+        return self.registry_type == NODION_REGISTRY_TYPE
 
     @property
     def has_credentials(self) -> bool:

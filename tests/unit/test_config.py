@@ -12,7 +12,6 @@ from nodion_pulumi._config import (
     DEFAULT_API_URL,
     MISSING_TOKEN_MESSAGE,
     Settings,
-    is_loopback_host,
     resolve_settings,
 )
 from nodion_pulumi._errors import ConfigurationError
@@ -158,25 +157,6 @@ def test_url_with_credentials_is_refused_without_echo() -> None:
 def test_project_id_must_be_a_uuid(value: str) -> None:
     with pytest.raises(ConfigurationError, match=r"nodion:projectId='.*' is not a project id"):
         resolve_settings({"nodion:apiToken": "t", "nodion:projectId": value}, {})
-
-
-@pytest.mark.parametrize(
-    ("host", "loopback"),
-    [
-        ("127.0.0.1", True),
-        ("127.255.0.1", True),
-        ("::1", True),
-        ("[::1]", True),
-        ("localhost", True),
-        ("LOCALHOST.", True),
-        ("api.localhost", True),
-        ("10.0.0.1", False),
-        ("localhost.example.com", False),
-        ("example.com", False),
-    ],
-)
-def test_is_loopback_host(host: str, loopback: bool) -> None:
-    assert is_loopback_host(host) is loopback
 
 
 def test_settings_repr_hides_token() -> None:

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from nodion_pulumi._errors import InvalidRegistryIdError
+from nodion_pulumi._facts import REGISTRY_ID_RULE
 from nodion_pulumi._models import (
-    EXTERNAL_REGISTRY_TYPES,
-    REGISTRY_TYPES,
     Credentials,
     Registry,
     ResponseShapeError,
@@ -116,22 +115,11 @@ def test_naive_timestamps_are_rejected() -> None:
         parse_registry({"container_registry": _registry(created_at="2025-02-01T14:30:00")})
 
 
-@pytest.mark.parametrize(
-    ("hostname", "slug"),
-    [
-        ("registry.fra.nodion.net", "fra"),
-        ("registry.nbg-2.nodion.net", "nbg-2"),
-        ("REGISTRY.FRA.NODION.NET", "fra"),
-        ("registry.fra.nodion.net.", "fra"),
-        ("registry.nodion.net", None),
-        ("registry.a.b.nodion.net", None),
-        ("registry.fra.nodion.net.evil.com", None),
-        ("ghcr.io", None),
-        ("", None),
-    ],
-)
-def test_region_slug(hostname: str, slug: str | None) -> None:
-    assert Registry.model_validate(_registry(hostname=hostname)).region_slug == slug
+def test_region_slug_comes_from_the_hostname() -> None:
+    assert Registry.model_validate(_registry(hostname="registry.nbg.nodion.net")).region_slug == (
+        "nbg"
+    )
+    assert Registry.model_validate(_registry(hostname="ghcr.io")).region_slug is None
 
 
 def test_list_tolerates_extra_metadata_and_empty_list() -> None:
@@ -186,24 +174,20 @@ def test_credentials_model_direct() -> None:
     assert credentials.docker_config()["auths"]["h"]["auth"] == base64.b64encode(b"u:p").decode()
 
 
-def test_registry_types() -> None:
-    assert REGISTRY_TYPES == ("nodion", "docker_hub", "ghcr", "custom")
-    assert set(EXTERNAL_REGISTRY_TYPES) == set(REGISTRY_TYPES) - {"nodion"}
+def test_valid_registry_ids_are_returned() -> None:
+    assert validate_registry_id("a1b2c3d4-e5f6-7890-abcd-ef1234567890") == (
+        "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+    )
 
 
-@pytest.mark.parametrize(
-    "value", ["a1b2c3d4-e5f6-7890-abcd-ef1234567890", "abc", "A_b.c~1", "x" * 128]
-)
-def test_valid_registry_ids(value: str) -> None:
-    assert validate_registry_id(value) == value
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["", "a/b", "../x", "..", ".", "a b", "a?b", "a#b", "a%2Fb", "é", "x" * 129, "\n", 5, None],
-)
-def test_invalid_registry_ids(value: Any) -> None:
-    with pytest.raises(InvalidRegistryIdError, match="invalid registry id"):
+@pytest.mark.parametrize("value", ["a/b", "..", 5, None])
+def test_invalid_registry_ids_say_what_is_valid(value: Any) -> None:
+    with pytest.raises(InvalidRegistryIdError, match="invalid registry id") as raised:
         validate_registry_id(value)
-    with pytest.raises(ValueError, match="registry id"):
-        validate_registry_id(value)
+    assert isinstance(raised.value, ValueError)
+    assert REGISTRY_ID_RULE in str(raised.value)
+
+
+def test_a_long_invalid_id_is_not_echoed() -> None:
+    with pytest.raises(InvalidRegistryIdError, match="the given value"):
+        validate_registry_id("/" * 200)

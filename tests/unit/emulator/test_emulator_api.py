@@ -10,6 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from nodion_pulumi._facts import (
+    DEFAULT_HOSTNAMES,
+    EXTERNAL_REGISTRY_TYPES,
+    NODION_REGISTRY_TYPE,
+    is_registry_id,
+    region_slug_of,
+)
 from nodion_pulumi.emulator import REGIONS, Emulator
 
 Create = Callable[..., dict[str, Any]]
@@ -17,8 +24,8 @@ ClientFactory = Callable[[Emulator], httpx.Client]
 
 
 def test_hostname_defaults_per_registry_type(api: httpx.Client, create_registry: Create) -> None:
-    assert create_registry(api, registry_type="docker_hub")["hostname"] == "docker.io"
-    assert create_registry(api, registry_type="ghcr")["hostname"] == "ghcr.io"
+    for registry_type, default in DEFAULT_HOSTNAMES.items():
+        assert create_registry(api, registry_type=registry_type)["hostname"] == default
     custom = create_registry(api, registry_type="custom", hostname="registry.example.com:5000")
     assert custom["hostname"] == "registry.example.com:5000"
     hub_mirror = create_registry(api, registry_type="docker_hub", hostname="mirror.example.com")
@@ -33,6 +40,28 @@ def test_custom_registry_requires_a_hostname(api: httpx.Client) -> None:
         )
         assert response.status_code == 400
         assert response.json() == {"errors": ["Hostname can't be blank"]}
+
+
+def test_every_external_type_and_no_other_can_be_created(
+    api: httpx.Client, create_registry: Create
+) -> None:
+    for registry_type in EXTERNAL_REGISTRY_TYPES:
+        created = create_registry(api, registry_type=registry_type, hostname="r.example")
+        assert created["registry_type"] == registry_type
+    response = api.post(
+        "/container_registries", json={"name": "x", "registry_type": NODION_REGISTRY_TYPE}
+    )
+    assert response.status_code == 400
+
+
+def test_ids_and_hostnames_follow_the_packages_rules(
+    emulator: Emulator, api: httpx.Client, create_registry: Create
+) -> None:
+    create_registry(api)
+    listed = api.get("/container_registries").json()["container_registries"]
+    assert all(is_registry_id(r["id"]) for r in listed)
+    nodion = [r for r in listed if r["registry_type"] == NODION_REGISTRY_TYPE]
+    assert sorted(region_slug_of(r["hostname"]) or "" for r in nodion) == sorted(emulator.regions)
 
 
 @pytest.mark.parametrize("registry_type", [None, "", "quay", "DOCKER_HUB", 3])
