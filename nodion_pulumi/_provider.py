@@ -7,6 +7,15 @@ client, no token. ``configure()`` runs in the provider process with the stack's
 configuration; the HTTP client is created on first use and shared by every provider
 instance of the process, so connections are reused across resources.
 
+The resources register through the SDK's public ``pulumi.dynamic.Resource.__init__``,
+which serializes the provider once per resource. Two consequences are accepted for it: the
+source position the SDK records for a resource is the line in our resource module that
+calls it (the SDK takes the caller of the third ``__init__`` on the stack), not the
+program's line, though the stack trace it records still contains the program's line; and
+every SDK in the supported range wraps pickle's dictionary writer once more on each
+serialization, so the cost per resource grows with the number of dynamic resources a
+program declares and Python's recursion limit is reached at about 970 of them.
+
 Reads during ``pulumi refresh`` come from one list call shared by all resources of the run
 instead of a GET per resource. The snapshot is dropped whenever this process writes to
 Nodion, so a read never returns what was there before our own write; a registry missing
@@ -21,9 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pulumi
-from pulumi.dynamic import ConfigureRequest, Resource, ResourceProvider
-from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
 from nodion_pulumi._config import CONFIG_KEYS, MISSING_TOKEN_MESSAGE, Settings, resolve_settings
@@ -48,7 +55,6 @@ __all__ = [
     "Session",
     "is_ambiguous",
     "is_unknown",
-    "register",
     "settle",
     "warn",
 ]
@@ -208,35 +214,3 @@ class NodionProvider(ResourceProvider):
     def __getstate__(self) -> dict[str, Any]:
         # Configuration never travels with the pickled provider.
         return {}
-
-
-_serialized_providers: dict[type[ResourceProvider], str] = {}
-
-
-def register(
-    resource: Resource,
-    provider: NodionProvider,
-    name: str,
-    props: dict[str, Any],
-    opts: pulumi.ResourceOptions,
-) -> None:
-    """Register one of the package's dynamic resources; call it from the resource's
-    ``__init__`` in place of ``super().__init__``.
-
-    It does what ``pulumi.dynamic.Resource.__init__`` does, with two differences. The
-    provider is serialized once per process rather than per resource: it pickles to the
-    same bytes every time (a class reference, no state). And the SDK, which records as a
-    resource's source position the caller of the third ``__init__`` on the stack, then
-    records the program line that declared the resource instead of a line of this package,
-    as for the generated resources of any Pulumi provider; the state also keeps one stack
-    frame less per resource.
-    """
-    if PROVIDER_KEY in props:
-        raise ValueError(f"a dynamic resource must not define the {PROVIDER_KEY} key")
-    serialized = _serialized_providers.get(type(provider))
-    if serialized is None:
-        serialized = _serialized_providers[type(provider)] = serialize_provider(provider)
-    # The provider holds no secret (see NodionProvider), so it is stored unencrypted.
-    props[PROVIDER_KEY] = serialized
-    type_name = f"pulumi-python:{type(resource)._resource_type_name}"
-    pulumi.CustomResource.__init__(resource, type_name, name, props, opts)

@@ -32,7 +32,6 @@ from nodion_pulumi._provider import (
     Session,
     is_ambiguous,
     is_unknown,
-    register,
     settle,
     warn,
 )
@@ -342,8 +341,8 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
             "created_at": None,
             "updated_at": None,
         }
-        register(
-            self,
+        # The public path; see nodion_pulumi._provider for what it records and costs.
+        super().__init__(
             _PROVIDER,
             resource_name,
             props,

@@ -21,7 +21,6 @@ from nodion_pulumi._provider import (
     Session,
     is_ambiguous,
     is_unknown,
-    register,
     settle,
     warn,
 )
@@ -284,8 +283,8 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
             "password": None,
             "docker_config_json": None,
         }
-        register(
-            self,
+        # The public path; see nodion_pulumi._provider for what it records and costs.
+        super().__init__(
             _PROVIDER,
             resource_name,
             props,

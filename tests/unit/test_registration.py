@@ -1,43 +1,44 @@
-"""How the package's resources register: the source position the SDK records is the program
-line that declared the resource, and the serialized provider is what the SDK would store."""
+"""What each resource registers with the engine: its type token and the serialized provider.
+
+Existing stacks hold a pickled reference to each provider class, so the class a resource
+registers must stay exactly the one named here, and the provider (which holds no secret)
+must not be stored as a secret. Checked through Pulumi's public mocks, in a child process
+so that the mocked runtime leaks into no other test.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
+from typing import Any
 
-from pulumi.dynamic.dynamic import serialize_provider
+import dill
+import pytest
 
+from nodion_pulumi._provider import NodionProvider
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.registry_credentials import RegistryCredentialsProvider
 
-# Run under Pulumi's mocks in a child process, so the mocked runtime leaks into no other test.
 PROGRAM = textwrap.dedent(
     """
     import json
     import pulumi
-    import pulumi.runtime.resource as runtime_resource
-
-    positions = {}
-    original = runtime_resource._get_stack_trace
-
-    def capture():
-        trace = original()
-        top = trace.frames[0].pc if trace.frames else None
-        positions[len(positions)] = f"{top.uri}#{top.line}" if top else ""
-        return trace
-
-    runtime_resource._get_stack_trace = capture
 
     class Mocks(pulumi.runtime.Mocks):
-        inputs = {}
+        registered = {}
 
         def new_resource(self, args):
-            self.inputs[args.name] = args.inputs
-            return [args.name + "-id", args.inputs]
+            inputs = args.inputs
+            self.registered[args.name] = {
+                "type": args.typ,
+                "provider": inputs["__provider"],
+                # A secret input reaches the mocks wrapped, a plain one as its value.
+                "password_is_plain": isinstance(inputs.get("password"), str),
+            }
+            return [args.name + "-id", inputs]
 
         def call(self, args):
             return {}
@@ -47,35 +48,75 @@ PROGRAM = textwrap.dedent(
 
     @pulumi.runtime.test
     def declare():
-        hub = nodion.ContainerRegistry("hub", name="Hub", registry_type="docker_hub")
+        hub = nodion.ContainerRegistry(
+            "hub", name="Hub", registry_type="docker_hub", username="me", password="pw"
+        )
         creds = nodion.RegistryCredentials("creds", registry_id="r1")
         return pulumi.Output.all(hub.id, creds.id)
 
     declare()
-    providers = {name: inputs["__provider"] for name, inputs in Mocks.inputs.items()}
-    print(json.dumps({"positions": list(positions.values()), "providers": providers}))
+    print(json.dumps(Mocks.registered))
     """
 )
 
 
-def test_source_position_is_the_declaring_line_and_the_provider_is_unchanged(
-    tmp_path: Path,
-) -> None:
-    program = tmp_path / "program.py"
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    program = tmp_path_factory.mktemp("registration") / "program.py"
     program.write_text(PROGRAM)
     proc = subprocess.run(
         [sys.executable, str(program)], capture_output=True, text=True, check=True
     )
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    lines = PROGRAM.splitlines()
-    declared = [
-        f"{program.as_uri()}#{number}"
-        for number, line in enumerate(lines, start=1)
-        if "= nodion." in line
-    ]
-    # The first position is the stack resource's, registered by the mocks.
-    assert result["positions"][1:] == declared
-    assert result["providers"] == {
-        "hub": serialize_provider(ContainerRegistryProvider()),
-        "creds": serialize_provider(RegistryCredentialsProvider()),
-    }
+    result: dict[str, dict[str, Any]] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize(
+    ("resource", "token"),
+    [
+        ("hub", "pulumi-python:dynamic/nodion:ContainerRegistry"),
+        ("creds", "pulumi-python:dynamic/nodion:RegistryCredentials"),
+    ],
+)
+def test_type_tokens(registered: dict[str, dict[str, Any]], resource: str, token: str) -> None:
+    assert registered[resource]["type"] == token
+
+
+@pytest.mark.parametrize(
+    ("resource", "cls", "module", "name"),
+    [
+        (
+            "hub",
+            ContainerRegistryProvider,
+            "nodion_pulumi.container_registry",
+            "ContainerRegistryProvider",
+        ),
+        (
+            "creds",
+            RegistryCredentialsProvider,
+            "nodion_pulumi.registry_credentials",
+            "RegistryCredentialsProvider",
+        ),
+    ],
+)
+def test_the_registered_provider_unpickles_to_the_permanent_class(
+    registered: dict[str, dict[str, Any]],
+    resource: str,
+    cls: type[NodionProvider],
+    module: str,
+    name: str,
+) -> None:
+    serialized = registered[resource]["provider"]
+    # Stored as plain text: a secret would reach the mocks wrapped, not as a string.
+    assert isinstance(serialized, str)
+    provider = dill.loads(base64.b64decode(serialized))  # noqa: S301 (our own test output)
+    assert type(provider) is cls
+    assert (cls.__module__, cls.__qualname__) == (module, name)
+    assert cls.serialize_as_secret_always is False
+
+
+def test_a_secret_input_does_reach_the_mocks_as_a_secret(
+    registered: dict[str, dict[str, Any]],
+) -> None:
+    """The control for the check above: the mocks do tell secrets from plain values."""
+    assert registered["hub"]["password_is_plain"] is False

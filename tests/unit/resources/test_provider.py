@@ -248,15 +248,6 @@ def test_the_resources_own_provider_pickles_by_reference(
     assert len(raw) < 200
 
 
-def test_type_tokens() -> None:
-    assert f"pulumi-python:{ContainerRegistry._resource_type_name}" == (
-        "pulumi-python:dynamic/nodion:ContainerRegistry"
-    )
-    assert f"pulumi-python:{RegistryCredentials._resource_type_name}" == (
-        "pulumi-python:dynamic/nodion:RegistryCredentials"
-    )
-
-
 def test_container_registry_refuses_args_and_keywords_together() -> None:
     args = ContainerRegistryArgs(name="hub", registry_type="docker_hub")
     with pytest.raises(TypeError) as raised:
