@@ -28,8 +28,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import pulumi
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
@@ -55,6 +56,7 @@ __all__ = [
     "Session",
     "is_ambiguous",
     "is_unknown",
+    "output",
     "settle",
     "warn",
 ]
@@ -112,6 +114,15 @@ def settle(error: NodionError, seconds: float, look: Callable[[], T]) -> T:
         if found or time.monotonic() >= deadline:
             return found
         time.sleep(SETTLE_POLL_INTERVAL)
+
+
+def output(resource: pulumi.Resource, key: str) -> pulumi.Output[Any]:
+    """The output the SDK stored on ``resource`` for the property ``key``, typed.
+
+    The SDK keeps a dynamic resource's outputs in its instance dictionary under the keys of
+    the registered properties; ``pulumi.get`` reads them there but is typed ``Any``.
+    """
+    return cast("pulumi.Output[Any]", pulumi.get(resource, key))
 
 
 def warn(message: str) -> None:

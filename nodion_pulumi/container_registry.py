@@ -13,7 +13,7 @@ takes over the existing one with that id and brings it to the declared inputs.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pulumi
 from pulumi.dynamic import (
@@ -27,11 +27,13 @@ from pulumi.dynamic import (
 )
 
 from nodion_pulumi._errors import NodionError, NodionTimeoutError, NotFoundError
+from nodion_pulumi._facts import ExternalRegistryType  # the SDK resolves getter annotations
 from nodion_pulumi._provider import (
     NodionProvider,
     Session,
     is_ambiguous,
     is_unknown,
+    output,
     settle,
     warn,
 )
@@ -251,7 +253,7 @@ class ContainerRegistryArgs:
         self,
         *,
         name: pulumi.Input[str],
-        registry_type: pulumi.Input[str],
+        registry_type: pulumi.Input[ExternalRegistryType],
         hostname: pulumi.Input[str] | None = None,
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
@@ -284,16 +286,27 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
     and ``password`` change in place. The resource id is Nodion's registry id.
     """
 
-    name: pulumi.Output[str]
-    registry_type: pulumi.Output[str]
-    hostname: pulumi.Output[str]
-    username: pulumi.Output[str | None]
-    password: pulumi.Output[str | None]
-    status: pulumi.Output[str]
-    has_credentials: pulumi.Output[bool]
-    region_id: pulumi.Output[str | None]
-    created_at: pulumi.Output[str]
-    updated_at: pulumi.Output[str]
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        args: ContainerRegistryArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        registry_type: pulumi.Input[ExternalRegistryType],
+        hostname: pulumi.Input[str] | None = None,
+        username: pulumi.Input[str] | None = None,
+        password: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
 
     def __init__(
         self,
@@ -302,7 +315,7 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
         opts: pulumi.ResourceOptions | None = None,
         *,
         name: pulumi.Input[str] | None = None,
-        registry_type: pulumi.Input[str] | None = None,
+        registry_type: pulumi.Input[ExternalRegistryType] | None = None,
         hostname: pulumi.Input[str] | None = None,
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
@@ -311,7 +324,7 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
         """
         :param resource_name: The Pulumi name of this resource.
         :param args: The inputs as a :class:`ContainerRegistryArgs`, or give them as
-            keyword arguments (not both).
+            keyword arguments (not both); see :class:`ContainerRegistryArgs` for each.
         :param opts: Resource options; ``password`` is always added to
             ``additional_secret_outputs``.
         """
@@ -329,6 +342,12 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
                 raise TypeError(
                     f"ContainerRegistry {resource_name!r}: pass either args or keyword "
                     f"arguments, not both (got args and {', '.join(given)})"
+                )
+            if not isinstance(args, ContainerRegistryArgs):
+                raise TypeError(
+                    f"ContainerRegistry {resource_name!r}: args must be a "
+                    f"ContainerRegistryArgs (got {type(args).__name__}); or give the inputs "
+                    "as keyword arguments"
                 )
             keywords = {key: getattr(args, key) for key in keywords}
         if keywords["password"] is not None:
@@ -350,3 +369,70 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
                 opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
             ),
         )
+
+    # Outputs are read under the keys of the registered properties (snake_case), which is
+    # also the name each value has in the state and in the provider.
+
+    @property
+    @pulumi.getter
+    def name(self) -> pulumi.Output[str]:
+        """Display name of the registry in Nodion; a change made in the Nodion dashboard
+        comes back on ``pulumi refresh``."""
+        return output(self, "name")
+
+    @property
+    @pulumi.getter
+    def registry_type(self) -> pulumi.Output[ExternalRegistryType]:
+        """``docker_hub``, ``ghcr`` or ``custom``; changing it replaces the registry."""
+        return output(self, "registry_type")
+
+    @property
+    @pulumi.getter
+    def hostname(self) -> pulumi.Output[str]:
+        """Host and optional port of the registry: the declared one, else ``docker.io`` for
+        ``docker_hub`` and ``ghcr.io`` for ``ghcr``."""
+        return output(self, "hostname")
+
+    @property
+    @pulumi.getter
+    def username(self) -> pulumi.Output[str | None]:
+        """The declared login user, or None. Nodion never returns it, so it is not refreshed."""
+        return output(self, "username")
+
+    @property
+    @pulumi.getter
+    def password(self) -> pulumi.Output[str | None]:
+        """The declared password or access token (a secret), or None. Nodion never returns
+        it, so the state keeps the declared value."""
+        return output(self, "password")
+
+    @property
+    @pulumi.getter
+    def status(self) -> pulumi.Output[str]:
+        """The registry's status as Nodion reports it, e.g. ``available``."""
+        return output(self, "status")
+
+    @property
+    @pulumi.getter
+    def has_credentials(self) -> pulumi.Output[bool]:
+        """Whether Nodion holds a login for this registry."""
+        return output(self, "has_credentials")
+
+    @property
+    @pulumi.getter
+    def region_id(self) -> pulumi.Output[str | None]:
+        """Id of the region Nodion assigns the registry to, or None (external registries
+        usually belong to no region)."""
+        return output(self, "region_id")
+
+    @property
+    @pulumi.getter
+    def created_at(self) -> pulumi.Output[str]:
+        """When Nodion created the registry: ISO 8601 with milliseconds and offset."""
+        return output(self, "created_at")
+
+    @property
+    @pulumi.getter
+    def updated_at(self) -> pulumi.Output[str]:
+        """When Nodion last changed the registry: ISO 8601 with milliseconds and offset."""
+        return output(self, "updated_at")

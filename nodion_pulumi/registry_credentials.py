@@ -10,7 +10,7 @@ revokes the old credentials before new ones are generated.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional, overload
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource
@@ -21,6 +21,7 @@ from nodion_pulumi._provider import (
     Session,
     is_ambiguous,
     is_unknown,
+    output,
     settle,
     warn,
 )
@@ -245,12 +246,23 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
     Protect this resource (``protect=True``): deleting it revokes the credentials.
     """
 
-    registry_id: pulumi.Output[str]
-    triggers: pulumi.Output[Mapping[str, Any] | None]
-    hostname: pulumi.Output[str]
-    username: pulumi.Output[str]
-    password: pulumi.Output[str]
-    docker_config_json: pulumi.Output[str]
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        args: RegistryCredentialsArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        registry_id: pulumi.Input[str],
+        triggers: pulumi.Input[Mapping[str, Any]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
 
     def __init__(
         self,
@@ -264,7 +276,7 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
         """
         :param resource_name: The Pulumi name of this resource.
         :param args: The inputs as a :class:`RegistryCredentialsArgs`, or give them as
-            keyword arguments (not both).
+            keyword arguments (not both); see :class:`RegistryCredentialsArgs` for each.
         :param opts: Resource options; the secret outputs are always added to
             ``additional_secret_outputs``.
         """
@@ -273,6 +285,12 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
                 raise TypeError(
                     f"RegistryCredentials {resource_name!r}: pass either args or keyword "
                     "arguments, not both"
+                )
+            if not isinstance(args, RegistryCredentialsArgs):
+                raise TypeError(
+                    f"RegistryCredentials {resource_name!r}: args must be a "
+                    f"RegistryCredentialsArgs (got {type(args).__name__}); or give the "
+                    "inputs as keyword arguments"
                 )
             registry_id, triggers = args.registry_id, args.triggers
         props: dict[str, Any] = {
@@ -292,3 +310,50 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
                 opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
             ),
         )
+
+    # Outputs are read under the keys of the registered properties (snake_case), which is
+    # also the name each value has in the state and in the provider.
+
+    @property
+    @pulumi.getter
+    def registry_id(self) -> pulumi.Output[str]:
+        """Id of the Nodion registry these credentials are for (also the resource id);
+        changing it replaces the credentials."""
+        return output(self, "registry_id")
+
+    @property
+    @pulumi.getter
+    # typing.Optional, not "| None": the SDKs released before pulumi/pulumi#19207 (April
+    # 2025) recognise only the former when they convert the engine's value, and fail on a
+    # mapping they cannot match to the type.
+    def triggers(self) -> pulumi.Output[Optional[Mapping[str, Any]]]:  # noqa: UP045
+        """The declared triggers: any change rotates the credentials, revoking the old ones
+        first."""
+        return output(self, "triggers")
+
+    @property
+    @pulumi.getter
+    def hostname(self) -> pulumi.Output[str]:
+        """Host to log in to, e.g. ``registry.fra.nodion.net``."""
+        return output(self, "hostname")
+
+    @property
+    @pulumi.getter
+    def username(self) -> pulumi.Output[str]:
+        """User name for ``docker login``."""
+        return output(self, "username")
+
+    @property
+    @pulumi.getter
+    def password(self) -> pulumi.Output[str]:
+        """Password for ``docker login`` (a secret). Nodion shows it only when the
+        credentials are generated; the state is the one place it is kept."""
+        return output(self, "password")
+
+    @property
+    @pulumi.getter
+    def docker_config_json(self) -> pulumi.Output[str]:
+        """A ``.dockerconfigjson`` document for these credentials (a secret):
+        ``{"auths": {hostname: {"username", "password", "auth"}}}``, ready for a Kubernetes
+        pull secret or a CI job."""
+        return output(self, "docker_config_json")

@@ -264,6 +264,19 @@ def test_registry_credentials_refuses_args_and_keywords_together() -> None:
         RegistryCredentials("push", args, triggers={"v": 1})
 
 
+@pytest.mark.parametrize(
+    ("cls", "args_class"),
+    [
+        (ContainerRegistry, "ContainerRegistryArgs"),
+        (RegistryCredentials, "RegistryCredentialsArgs"),
+    ],
+)
+def test_args_of_another_type_are_refused_by_name(cls: type, args_class: str) -> None:
+    with pytest.raises(TypeError) as raised:
+        cls("r", {"name": "hub"})
+    assert f"args must be a {args_class} (got dict)" in str(raised.value)
+
+
 def test_args_classes_keep_their_values() -> None:
     args = ContainerRegistryArgs(
         name="n", registry_type="custom", hostname="h", username="u", password="p"

@@ -13,6 +13,7 @@ from nodion_pulumi._provider import UNKNOWN
 from nodion_pulumi.emulator import Emulator
 from nodion_pulumi.registry_credentials import (
     CredentialsAlreadyExistError,
+    RegistryCredentials,
     RegistryCredentialsProvider,
 )
 
@@ -37,6 +38,11 @@ def created(credentials: RegistryCredentialsProvider, fra: str) -> dict[str, Any
     assert result.id == fra
     assert result.outs is not None
     return dict(result.outs)
+
+
+def test_every_output_has_a_property_on_the_resource(created: dict[str, Any]) -> None:
+    properties = {k for k, v in vars(RegistryCredentials).items() if isinstance(v, property)}
+    assert set(created) == properties
 
 
 # -- check and diff ----------------------------------------------------------------------
