@@ -9,6 +9,7 @@ Configuration (set by ``python -m benchmarks``):
 """
 
 import json
+from typing import Literal
 
 import pulumi
 
@@ -27,7 +28,11 @@ elif provider == "noop":
 else:
     raise ValueError(f"provider must be 'nodion' or 'noop', got {provider!r}")
 
-KINDS = (("docker_hub", None), ("ghcr", None), ("custom", "registry.example.com:5000"))
+KINDS: tuple[tuple[Literal["docker_hub", "ghcr", "custom"], str | None], ...] = (
+    ("docker_hub", None),
+    ("ghcr", None),
+    ("custom", "registry.example.com:5000"),
+)
 
 for index in range(externals):
     registry_type, hostname = KINDS[index % len(KINDS)]
