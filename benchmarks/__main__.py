@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks._measure import import_time_ms
 from benchmarks._report import FLOOR, OURS, Lifecycle, Results, evaluate, render
-from benchmarks._stack import TOKEN, StackRunner, shape_for
+from benchmarks._stack import TOKEN, StackRunner, shape_for, stack_name
 from nodion_devkit.engine import REPO_ROOT, Engine, ensure_pulumi
 from nodion_pulumi.emulator import REGIONS, Emulator
 
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> Results:
                                 emulator.admin.add_fault(
                                     "latency", seconds=latency / 1000, times=None
                                 )
-                            stack = f"{kind}-{size}-{latency}ms-{rep}"
+                            stack = stack_name(kind, size, latency, rep)
                             lifecycles.append(
                                 runner.lifecycle(kind, size, latency, emulator, stack)
                             )

@@ -17,16 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._measure import Run, run_measured
-from benchmarks._report import OPERATIONS, Lifecycle, OpResult, parse_summary
+from benchmarks._report import FLOOR, OPERATIONS, OURS, Lifecycle, OpResult, parse_summary
 from nodion_devkit.engine import Engine
 from nodion_pulumi.emulator import REGIONS, Emulator
 
-__all__ = ["PROGRAM", "PROJECT", "TOKEN", "Shape", "StackRunner", "shape_for"]
+__all__ = ["PROGRAM", "PROJECT", "TOKEN", "Shape", "StackRunner", "shape_for", "stack_name"]
 
 PROGRAM = Path(__file__).resolve().parent / "program"
 PROJECT = "nodion-bench"
 TOKEN = "bench-token-6c2e0f9a1d"  # noqa: S105 (the emulator's throwaway token)
 PASSWORD = "bench-password-3b7d1e5f9a"  # noqa: S105 (a throwaway login for the emulator)
+# A stack's name is in every URN of its state: both kinds get names of the same length, so
+# that the state target does not count the benchmark's own naming.
+_STACK_PREFIXES = {OURS: "ours", FLOOR: "noop"}
 _COMMANDS = {
     "preview": ("preview",),
     "up": ("up", "--yes", "--skip-preview"),
@@ -55,6 +58,10 @@ def shape_for(size: int) -> Shape:
         raise ValueError("a benchmark stack needs at least 2 resources")
     credentials = min(len(REGIONS), max(1, math.ceil(size * 0.08)))
     return Shape(externals=size - credentials, credentials=credentials)
+
+
+def stack_name(kind: str, size: int, latency_ms: int, rep: int) -> str:
+    return f"{_STACK_PREFIXES[kind]}-{size}-{latency_ms}ms-{rep}"
 
 
 class StackRunner:

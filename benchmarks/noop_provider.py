@@ -1,16 +1,29 @@
-"""The floor: dynamic resources of the same shape as the package's, whose provider does nothing.
+"""The floor: the package's two resources with providers that do nothing.
 
-Each no-op resource declares the same inputs, outputs and secret outputs as its counterpart
-(``ContainerRegistry`` or ``RegistryCredentials``) and its provider answers every call at once
-from what it was given, without a network call. The provider is defined in this importable
-module, so it is pickled by reference exactly like the package's, and like them it is not
-stored as a secret (``serialize_as_secret_always = False``); the difference between a stack of
-these and a stack of the real resources is therefore the providers' own cost.
+``NoopRegistry`` and ``NoopCredentials`` register under the same type tokens as
+``ContainerRegistry`` and ``RegistryCredentials`` and take the same inputs with the same
+secret outputs; their providers answer every call at once, without a network call. The
+provider classes live in this importable module, so they are pickled by reference exactly
+like the package's, and like them they are not stored as secrets
+(``serialize_as_secret_always = False``).
+
+The floor is the yardstick of the state target (ours minus the floor, outside the engine's
+stack traces), so what it stores has to be what any provider of these resources must
+store, no more and no less: the inputs exactly as the program declared them, and as
+outputs those inputs plus Nodion's answer, in the same form and length as the emulator
+gives it (a UUID id, ``available``, the type's default hostname, millisecond timestamps
+with an offset, a robot account with a 43-character password and its docker config). Then
+the user's data and Nodion's cancel out, and what the difference leaves is the providers'
+own: the serialized provider and any field they write beyond that (a default filled into
+the inputs, say). The values are fakes of the right length, never real credentials.
 """
 
 from __future__ import annotations
 
-import itertools
+import base64
+import json
+import secrets
+import uuid
 from typing import Any
 
 import pulumi
@@ -24,12 +37,16 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from nodion_pulumi._facts import DEFAULT_HOSTNAMES, nodion_registry_hostname
+
 __all__ = ["NoopCredentials", "NoopRegistry"]
 
 _REGISTRY_INPUTS = ("name", "registry_type", "hostname", "username", "password")
 _CREDENTIALS_INPUTS = ("registry_id", "triggers")
-_TIMESTAMP = "2025-01-15T10:00:00.000+01:00"
-_ids = itertools.count(1)
+_TIMESTAMP = "2025-01-15T10:00:00.000+01:00"  # Nodion's form: milliseconds and an offset
+# Every region's slug has three letters, so any region's hostname has the length of this one.
+_CREDENTIALS_HOSTNAME = nodion_registry_hostname("fra")
+_ROBOT_USERNAME = "robot$project-00000000"  # a robot account of a project, as Nodion names it
 
 
 def _diff(inputs: tuple[str, ...], olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -49,13 +66,14 @@ class NoopRegistryProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = {
             **{key: props.get(key) for key in _REGISTRY_INPUTS},
-            "status": "active",
-            "has_credentials": True,
+            "hostname": props.get("hostname") or DEFAULT_HOSTNAMES.get(props["registry_type"]),
+            "status": "available",
+            "has_credentials": props.get("password") is not None,
             "region_id": None,
             "created_at": _TIMESTAMP,
             "updated_at": _TIMESTAMP,
         }
-        return CreateResult(f"noop-registry-{next(_ids):06d}", outs)
+        return CreateResult(str(uuid.uuid4()), outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
@@ -78,20 +96,18 @@ class NoopCredentialsProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         registry_id = props["registry_id"]
-        hostname = "registry.noop.nodion.net"
-        username = f"noop-{registry_id[:8]}"
-        password = "noop-password-0123456789abcdef0123456789abcdef"  # noqa: S105 (not a secret)
-        docker_config_json = (
-            f'{{"auths":{{"{hostname}":{{"auth":"bm9vcA==","password":"{password}",'
-            f'"username":"{username}"}}}}}}'
-        )
+        password = secrets.token_urlsafe(32)  # a fake of the length Nodion mints
+        auth = base64.b64encode(f"{_ROBOT_USERNAME}:{password}".encode()).decode("ascii")
+        login = {"username": _ROBOT_USERNAME, "password": password, "auth": auth}
         outs = {
             "registry_id": registry_id,
             "triggers": props.get("triggers"),
-            "hostname": hostname,
-            "username": username,
+            "hostname": _CREDENTIALS_HOSTNAME,
+            "username": _ROBOT_USERNAME,
             "password": password,
-            "docker_config_json": docker_config_json,
+            "docker_config_json": json.dumps(
+                {"auths": {_CREDENTIALS_HOSTNAME: login}}, sort_keys=True, separators=(",", ":")
+            ),
         }
         return CreateResult(registry_id, outs)
 
@@ -106,8 +122,8 @@ _REGISTRY_PROVIDER = NoopRegistryProvider()
 _CREDENTIALS_PROVIDER = NoopCredentialsProvider()
 
 
-class NoopRegistry(Resource, module="bench", name="NoopRegistry"):
-    """Shaped like ``ContainerRegistry`` (same properties, ``password`` a secret output)."""
+class NoopRegistry(Resource, module="nodion", name="ContainerRegistry"):
+    """``ContainerRegistry``'s type, inputs and outputs (``password`` a secret output)."""
 
     def __init__(
         self,
@@ -143,8 +159,9 @@ class NoopRegistry(Resource, module="bench", name="NoopRegistry"):
         )
 
 
-class NoopCredentials(Resource, module="bench", name="NoopCredentials"):
-    """Shaped like ``RegistryCredentials`` (``password`` and ``docker_config_json`` secret)."""
+class NoopCredentials(Resource, module="nodion", name="RegistryCredentials"):
+    """``RegistryCredentials``' type, inputs and outputs (``password`` and
+    ``docker_config_json`` secret)."""
 
     def __init__(
         self,
