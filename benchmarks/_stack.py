@@ -14,10 +14,17 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from benchmarks._measure import Run, run_measured
-from benchmarks._report import FLOOR, OPERATIONS, OURS, Lifecycle, OpResult, parse_summary
+from benchmarks._report import (
+    FLOOR,
+    OPERATIONS,
+    OURS,
+    Lifecycle,
+    OpResult,
+    parse_summary,
+    state_parts,
+)
 from nodion_devkit.engine import Engine
 from nodion_pulumi.emulator import REGIONS, Emulator
 
@@ -116,7 +123,7 @@ class StackRunner:
         )
         admin = emulator.admin
         ops: dict[str, OpResult] = {}
-        state_bytes = trace_bytes = 0
+        state_bytes, parts = 0, {}
         try:
             for operation in OPERATIONS:
                 admin.clear_requests()
@@ -133,8 +140,8 @@ class StackRunner:
                     parse_summary(run.stdout),
                 )
                 if operation == "up":
-                    state_bytes = self.checkpoint(stack).stat().st_size
-                    trace_bytes = self.trace_bytes(stack)
+                    text = self.checkpoint(stack).read_bytes()
+                    state_bytes, parts = len(text), state_parts(json.loads(text))
                 self.log(
                     f"  {kind:6} N={size:<3} {latency_ms:>3} ms  {operation:15} "
                     f"{run.wall_s:7.2f} s  {run.cpu_s:7.2f} s CPU  "
@@ -142,14 +149,4 @@ class StackRunner:
                 )
         finally:
             self.cli("stack", "rm", "--yes", "--force", stack)
-        return Lifecycle(kind, size, latency_ms, ops, state_bytes, trace_bytes)
-
-    def trace_bytes(self, stack: str) -> int:
-        """Bytes of the checkpoint that are registration stack traces recorded by the engine."""
-        data: dict[str, Any] = json.loads(self.checkpoint(stack).read_text())
-        resources = data["checkpoint"]["latest"]["resources"]
-        fields = ("stackTrace", "sourcePosition")
-        return sum(
-            len(json.dumps({k: r[k] for k in fields if k in r}, separators=(",", ":"))) - 2
-            for r in resources
-        )
+        return Lifecycle(kind, size, latency_ms, ops, state_bytes, parts)
