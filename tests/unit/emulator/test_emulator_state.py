@@ -19,13 +19,6 @@ ClientFactory = Callable[[Emulator], httpx.Client]
 OTHER_PROJECT = "0b6f3c2e-1d4a-4f5b-8c7d-9e0a1b2c3d4e"
 
 
-def _listed(api: httpx.Client) -> list[dict[str, Any]]:
-    registries: list[dict[str, Any]] = api.get("/container_registries").json()[
-        "container_registries"
-    ]
-    return registries
-
-
 def test_a_restored_emulator_answers_exactly_like_the_exported_one(
     tmp_path: Path, client_for: ClientFactory, create_registry: Create
 ) -> None:
@@ -37,7 +30,7 @@ def test_a_restored_emulator_answers_exactly_like_the_exported_one(
         create_registry(api, name="second", password="fake-test-password")
         fra = source.nodion_registry_id("fra")
         assert api.post(f"/container_registries/{fra}/credentials").status_code == 201
-        before = _listed(api)
+        before = source.admin.registries()
         # The export is plain JSON: it is meant to be committed next to a checkpoint.
         state = json.loads(json.dumps(source.export_state()))
 
@@ -46,7 +39,7 @@ def test_a_restored_emulator_answers_exactly_like_the_exported_one(
         api = client_for(restored)
         create_registry(api, name="replaced by the restore")
         restored.restore_state(state)
-        assert _listed(api) == before
+        assert restored.admin.registries() == before
         assert restored.export_state() == state
         # Credentials minted before the export still count as minted.
         again = api.post(f"/container_registries/{fra}/credentials")
