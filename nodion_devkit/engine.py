@@ -165,4 +165,8 @@ def assert_no_plaintext(haystacks: Mapping[str, str], secrets: list[str]) -> Non
         needles[base64.b64encode(secret.encode()).decode()] = "base64 of a secret"
     for name, text in haystacks.items():
         for needle, kind in needles.items():
-            assert needle not in text, f"{kind} found in plaintext in {name}"
+            at = text.find(needle)
+            if at >= 0:
+                # Where it leaked, with the secret itself masked: the report must not leak it.
+                around = text[max(0, at - 300) : at + len(needle) + 100].replace(needle, "[LEAK]")
+                raise AssertionError(f"{kind} found in plaintext in {name}: ...{around}...")

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.engine
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 
 
+@pytest.mark.compat
 def test_up_refresh_destroy_with_secret_output_encrypted_on_disk(engine: Engine) -> None:
     stack = engine.stack("smoke", config={"smoke:value": "abc"})
     secret = derived_secret("abc")

@@ -22,6 +22,7 @@ def _external(stack: NodionStack) -> list[dict[str, object]]:
     return [r for r in stack.emulator.admin.registries() if r["registry_type"] != "nodion"]
 
 
+@pytest.mark.compat
 def test_quickstart_preview_writes_nothing_up_creates_and_noop_up_writes_nothing(
     nodion_stack: Callable[..., NodionStack],
 ) -> None:
@@ -131,6 +132,7 @@ def test_password_change_updates_in_place_without_showing_it(
     assert [(w["method"], w["body_keys"]) for w in admin.writes()] == [("PATCH", ["password"])]
 
 
+@pytest.mark.compat
 def test_triggers_change_revokes_old_credentials_before_minting_new_ones(
     nodion_stack: Callable[..., NodionStack],
 ) -> None:
@@ -157,6 +159,7 @@ def test_triggers_change_revokes_old_credentials_before_minting_new_ones(
     assert new_password != old_password
 
 
+@pytest.mark.compat
 def test_destroy_removes_external_registries_and_revokes_credentials(
     nodion_stack: Callable[..., NodionStack],
 ) -> None:

@@ -55,9 +55,14 @@ def _run(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     root = tmp_path_factory.mktemp("installed")
-    wheels = root / "wheels"
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, REPO_ROOT)
-    [wheel] = wheels.glob("nodion_pulumi-*.whl")
+    # `make compat` hands over the wheel it built (and runs from a tree without the package).
+    given = os.environ.get("NODION_TEST_WHEEL")
+    if given:
+        wheel = Path(given)
+    else:
+        wheels = root / "wheels"
+        _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, REPO_ROOT)
+        [wheel] = wheels.glob("nodion_pulumi-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         shipped = {
             name.rsplit("/", 1)[-1]
@@ -76,12 +81,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     )
     # Dependencies (pulumi, pulumi-policy, grpc, httpx, pydantic) come from the test virtualenv.
     # A plain path line does not process that directory's own .pth files, so the editable
-    # install of this repository there stays invisible: nodion_pulumi comes from the wheel.
+    # install of this repository there stays invisible: nodion_pulumi comes from the wheel
+    # (installed even where the test virtualenv holds the same version, as under make compat).
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site_packages / "_test_dependencies.pth").write_text("".join(f"{d}\n" for d in deps))
     _run(
         sys.executable, "-m", "pip", "--python", python,
-        "install", "--no-deps", "--no-index", "-q", wheel,
+        "install", "--no-deps", "--no-index", "--ignore-installed", "-q", wheel,
     )  # fmt: skip
 
     clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
@@ -169,6 +175,7 @@ def _out(proc: subprocess.CompletedProcess[str]) -> str:
 # --- nodion-one-credentials-per-registry ---------------------------------------------------
 
 
+@pytest.mark.compat
 def test_two_credentials_for_one_registry_block_preview_and_up_without_any_write(
     engine: Engine, emulator: Emulator, installed: Installed
 ) -> None:
@@ -258,6 +265,7 @@ def test_hosts_are_unrestricted_until_configured_and_the_level_follows_pack_conf
 # --- nodion-docker-hub-authenticated and nodion-credentials-protected ----------------------
 
 
+@pytest.mark.compat
 def test_docker_hub_without_credentials_warns_but_passes(
     engine: Engine, emulator: Emulator, installed: Installed
 ) -> None:

@@ -16,6 +16,7 @@ REGISTRY = "nodion:ContainerRegistry"
 CREDENTIALS = "nodion:RegistryCredentials"
 
 
+@pytest.mark.compat
 def test_out_of_band_changes_are_refreshed_and_the_next_up_converges(
     nodion_stack: Callable[..., NodionStack],
 ) -> None:

@@ -12,6 +12,7 @@ from nodion_devkit.nodion_stack import NodionStack
 pytestmark = pytest.mark.engine
 
 
+@pytest.mark.compat
 def test_debug_output_and_failures_never_show_a_secret(
     nodion_stack: Callable[..., NodionStack],
 ) -> None:
