@@ -13,6 +13,7 @@ from benchmarks._report import (
     Lifecycle,
     OpResult,
     Results,
+    Target,
     evaluate,
     parse_summary,
     render,
@@ -32,8 +33,10 @@ def _lifecycle(
     requests: dict[str, int] | None = None,
     writes: dict[str, int] | None = None,
     extra: dict[str, int] | None = None,
+    rest: int = 0,
 ) -> Lifecycle:
-    """``extra``: bytes per resource added to some parts (and so to the state)."""
+    """``extra``: bytes per resource added to some parts (and so to the state); ``rest``:
+    bytes added to the whole stack outside the parts."""
     requests = requests or {}
     writes = writes or {}
     ops = {
@@ -57,7 +60,7 @@ def _lifecycle(
         size,
         latency,
         ops,
-        state_bytes=state * size,
+        state_bytes=state * size + rest,
         parts={part: value * size for part, value in parts.items()},
     )
 
@@ -179,16 +182,21 @@ def test_the_up_ratio_is_judged_on_seven_pairs_or_more() -> None:
     assert evaluate(results)[0].passed is None
 
 
-def test_the_state_target_is_ours_minus_the_floor_outside_the_stack_traces() -> None:
+def _state_target(extra: dict[str, int] | None = None, rest: int = 0) -> Target:
+    """The state target when every stack of ours has what :func:`_lifecycle` adds."""
     results = _results()
-    # Ours records far longer stack traces than the floor: not ours, not counted.
     results.lifecycles = [
-        _lifecycle(c.kind, c.size, c.latency_ms, up=c.ops["up"].wall_s)
-        if c.kind == FLOOR
-        else _lifecycle(c.kind, c.size, c.latency_ms, up=10.5, extra={"stack traces": 400})
+        _lifecycle(c.kind, c.size, c.latency_ms, up=10.5, extra=extra, rest=rest)
+        if c.kind == OURS
+        else c
         for c in results.lifecycles
     ]
-    target = evaluate(results)[6]
+    return evaluate(results)[6]
+
+
+def test_the_state_target_is_ours_minus_the_floor_outside_the_stack_traces() -> None:
+    # Ours records far longer stack traces than the floor: not ours, not counted.
+    target = _state_target({"stack traces": 400})
     assert target.name.startswith("State per resource: ours minus the floor at most 0 bytes")
     assert target.verdict == "PASS"
     assert target.measured == (
@@ -197,54 +205,25 @@ def test_the_state_target_is_ours_minus_the_floor_outside_the_stack_traces() -> 
     )
     # A longer serialized provider and a field only ours writes into its inputs fail it,
     # and the measured text says which part grew.
-    results.lifecycles = [
-        _lifecycle(
-            c.kind,
-            c.size,
-            c.latency_ms,
-            up=10.5,
-            extra={"serialized provider": 48, "inputs": 22, "stack traces": -50},
-        )
-        if c.kind == OURS
-        else c
-        for c in results.lifecycles
-    ]
-    target = evaluate(results)[6]
+    target = _state_target({"serialized provider": 48, "inputs": 22, "stack traces": -50})
     assert target.verdict == "FAIL"
-    assert target.measured.startswith(
+    assert target.measured == (
         "+70 bytes at 200 resources (770 - 700; serialized provider +48, inputs +22, "
         "outputs +0, rest +0; stack traces, not counted: 1250 and 1300)"
     )
     # Less than half a byte per resource (the engine's timestamps) rounds to +0 and passes.
-    results.lifecycles = [
-        Lifecycle(c.kind, c.size, c.latency_ms, c.ops, c.state_bytes + 80, c.parts)
-        if c.kind == OURS
-        else c
-        for c in _results().lifecycles
-    ]
-    target = evaluate(results)[6]
+    target = _state_target(rest=80)
     assert target.verdict == "PASS"
-    assert "rest +0" in target.measured
-    results.lifecycles = [
-        Lifecycle(c.kind, c.size, c.latency_ms, c.ops, c.state_bytes + 120, c.parts)
-        if c.kind == OURS
-        else c
-        for c in _results().lifecycles
-    ]
-    target = evaluate(results)[6]
+    assert target.measured.startswith("+0 bytes")
+    target = _state_target(rest=120)
     assert target.verdict == "FAIL"
     assert target.measured.startswith("+1 bytes")
     assert "rest +1" in target.measured
     # Ours smaller than the floor passes, with the sign shown.
-    results.lifecycles = [
-        _lifecycle(c.kind, c.size, c.latency_ms, up=10.5, extra={"outputs": -3})
-        if c.kind == OURS
-        else c
-        for c in _results().lifecycles
-    ]
-    target = evaluate(results)[6]
+    target = _state_target({"outputs": -3})
     assert target.verdict == "PASS"
     assert target.measured.startswith("-3 bytes")
+    assert "outputs -3" in target.measured
 
 
 def test_state_parts_of_a_checkpoint() -> None:
