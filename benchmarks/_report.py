@@ -221,12 +221,19 @@ class Target:
         return "not judged" if self.passed is None else ("PASS" if self.passed else "FAIL")
 
 
-def _all_ops(results: Results, operation: str, size: int | None = None) -> list[OpResult]:
+def _all_ops(
+    results: Results, operation: str, size: int | None = None, kind: str = OURS
+) -> list[OpResult]:
     return [
         c.ops[operation]
         for c in results.lifecycles
-        if c.kind == OURS and (size is None or c.size == size) and operation in c.ops
+        if c.kind == kind and (size is None or c.size == size) and operation in c.ops
     ]
+
+
+def _changed(ops: Iterable[OpResult]) -> list[OpResult]:
+    """The runs whose CLI summary shows anything but unchanged resources."""
+    return [o for o in ops if set(o.summary) - {"unchanged"}]
 
 
 def evaluate(results: Results) -> list[Target]:
@@ -258,10 +265,17 @@ def evaluate(results: Results) -> list[Target]:
 
     no_change = _all_ops(results, "up (no change)")
     most = max((o.requests for o in no_change), default=0)
-    changed = [o for o in no_change if set(o.summary) - {"unchanged"}]
+    changed = _changed(no_change)
     measured = f"at most {most} in {len(no_change)} runs"
     if changed:
         measured += f"; {len(changed)} run(s) changed resources"
+    # A floor that changes resources here is no floor for the no-change times: say so.
+    floor_changed = _changed(_all_ops(results, "up (no change)", kind=FLOOR))
+    if floor_changed:
+        measured += (
+            f"; the floor changed resources in {len(floor_changed)} run(s), so its "
+            "no-change times are not a floor"
+        )
     targets.append(
         Target(
             "No-change `up`: 0 HTTP requests",

@@ -49,6 +49,13 @@ _CREDENTIALS_HOSTNAME = nodion_registry_hostname("fra")
 _ROBOT_USERNAME = "robot$project-00000000"  # a robot account of a project, as Nodion names it
 
 
+def _registry(props: dict[str, Any]) -> dict[str, Any]:
+    """The declared inputs as Nodion holds them: with the type's default hostname, which
+    its answer (and so the outputs) carries; a diff against the outputs compares this."""
+    hostname = props.get("hostname") or DEFAULT_HOSTNAMES.get(props.get("registry_type") or "")
+    return {**{key: props.get(key) for key in _REGISTRY_INPUTS}, "hostname": hostname}
+
+
 def _diff(inputs: tuple[str, ...], olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
     changed = [key for key in inputs if olds.get(key) != news.get(key)]
     return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
@@ -61,12 +68,11 @@ class NoopRegistryProvider(ResourceProvider):
         return CheckResult({k: news[k] for k in _REGISTRY_INPUTS if news.get(k) is not None}, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return _diff(_REGISTRY_INPUTS, olds, news)
+        return _diff(_REGISTRY_INPUTS, olds, _registry(news))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = {
-            **{key: props.get(key) for key in _REGISTRY_INPUTS},
-            "hostname": props.get("hostname") or DEFAULT_HOSTNAMES.get(props["registry_type"]),
+            **_registry(props),
             "status": "available",
             "has_credentials": props.get("password") is not None,
             "region_id": None,

@@ -149,7 +149,21 @@ def test_a_no_change_up_that_changes_something_fails() -> None:
     results.lifecycles.append(changed)
     target = evaluate(results)[1]
     assert target.verdict == "FAIL"
-    assert "changed resources" in target.measured
+    assert target.measured == "at most 0 in 9 runs; 1 run(s) changed resources"
+
+
+def test_a_floor_that_changes_resources_without_changes_is_named() -> None:
+    results = _results()
+    changed = _lifecycle(FLOOR, 200, 0, up=10.0)
+    changed.ops["up (no change)"].summary["updated"] = 184
+    results.lifecycles.append(changed)
+    target = evaluate(results)[1]
+    # Ours is still judged on its own runs; the note says the floor's times are off.
+    assert target.verdict == "PASS"
+    assert target.measured == (
+        "at most 0 in 8 runs; the floor changed resources in 1 run(s), so its no-change "
+        "times are not a floor"
+    )
 
 
 def test_unmeasured_targets_are_not_judged() -> None:
