@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import pickletools
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,8 +28,10 @@ __all__ = [
     "evaluate",
     "parse_summary",
     "render",
+    "serialized_providers",
     "state_parts",
     "summarize",
+    "undeclared_inputs",
 ]
 
 OURS = "nodion"
@@ -48,6 +53,7 @@ STATE_LIMIT_BYTES = 0
 STATE_PARTS = ("stack traces", "serialized provider", "inputs", "outputs")
 _TRACE_FIELDS = ("stackTrace", "sourcePosition")
 _PROVIDER_KEY = "__provider"  # where a dynamic resource keeps its pickled provider
+_MEMO_OPS = {"MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"}  # bookkeeping between the real ops
 _SUMMARY_LINE = re.compile(r"^\s*[-+~<>=]*\s*(\d+) ([a-z][a-z -]*[a-z])\s*$")
 
 
@@ -74,6 +80,8 @@ class Lifecycle:
     ops: dict[str, OpResult]
     state_bytes: int
     parts: dict[str, int] = field(default_factory=dict)  # of state_bytes, see STATE_PARTS
+    providers: dict[str, int] = field(default_factory=dict)  # see serialized_providers
+    undeclared: dict[str, int] = field(default_factory=dict)  # see undeclared_inputs
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,58 @@ def state_parts(checkpoint: Mapping[str, Any]) -> dict[str, int]:
             parts["serialized provider"] += provider
             parts[section] += _member_bytes(section, values) - provider
     return parts
+
+
+def _read_provider(serialized: str) -> tuple[str, int]:
+    """The class a pickled provider names and the pickle's size, read from its opcodes:
+    unpickling would import and run code. Whether the pickle also restores a state is
+    said, as that costs bytes."""
+    try:
+        pickled = base64.b64decode(serialized, validate=True)
+        ops = list(pickletools.genops(pickled))
+    except (binascii.Error, ValueError):
+        return "unreadable", 0
+    label, strings = "unreadable", list[str]()
+    for op, arg, _ in ops:
+        if op.name == "GLOBAL" and isinstance(arg, str):
+            label = arg.replace(" ", ".")
+            break
+        if op.name == "STACK_GLOBAL" and len(strings) >= 2:
+            label = f"{strings[-2]}.{strings[-1]}"
+            break
+        if isinstance(arg, str):
+            strings.append(arg)
+    names = [op.name for op, _, _ in ops if op.name not in _MEMO_OPS]
+    if "BUILD" in names:
+        empty = names[names.index("BUILD") - 1] == "EMPTY_DICT"
+        label += " with an empty state" if empty else " with a state"
+    return label, len(pickled)
+
+
+def serialized_providers(checkpoint: Mapping[str, Any]) -> dict[str, int]:
+    """The providers pickled into a checkpoint's inputs: the class each names -> the
+    pickle's size in bytes (before base64, which adds a third)."""
+    found: dict[str, int] = {}
+    for resource in checkpoint["checkpoint"]["latest"].get("resources") or []:
+        serialized = (resource.get("inputs") or {}).get(_PROVIDER_KEY)
+        if isinstance(serialized, str):  # a secret one would be an object
+            label, size = _read_provider(serialized)
+            found[label] = max(size, found.get(label, 0))
+    return found
+
+
+def undeclared_inputs(checkpoint: Mapping[str, Any]) -> dict[str, int]:
+    """Input fields a provider wrote that the program did not declare -> in how many
+    resources. The engine lists the declared ones, even without dependencies, in
+    ``propertyDependencies``; ``check`` may add more (a default, say)."""
+    counts: dict[str, int] = {}
+    for resource in checkpoint["checkpoint"]["latest"].get("resources") or []:
+        declared = resource.get("propertyDependencies")
+        if declared is None:
+            continue
+        for key in set(resource.get("inputs") or {}) - set(declared):
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def parse_summary(output: str) -> dict[str, int]:
@@ -470,6 +530,36 @@ def _state_table(results: Results) -> list[str]:
     return _table(header, rows)
 
 
+def _state_findings(results: Results) -> list[str]:
+    """What the serialized-provider and inputs columns are made of, at the largest size:
+    the numbers say where ours is larger, these say why."""
+    size = max(results.sizes)
+    lines = []
+    for kind, who in ((OURS, "ours"), (FLOOR, "the floor")):
+        runs = [c for c in results.lifecycles if (c.kind, c.size) == (kind, size)]
+        if not runs:
+            continue
+        providers = ", ".join(
+            f"`{label}` ({nbytes} bytes)" for label, nbytes in sorted(runs[0].providers.items())
+        )
+        undeclared = ", ".join(
+            f"`{key}` in {count} resources" for key, count in sorted(runs[0].undeclared.items())
+        )
+        lines.append(
+            f"- {who}: pickled providers {providers or 'none'}; input fields no program "
+            f"declared: {undeclared or 'none'}."
+        )
+    if not lines:
+        return []
+    return [
+        f"At {size} resources (pickle sizes before base64, which adds a third; the pickle is "
+        "stored twice per resource):",
+        "",
+        *lines,
+        "",
+    ]
+
+
 def render(results: Results, targets: Sequence[Target]) -> str:
     """The report, in Markdown (also what ``make bench`` prints)."""
     env = results.environment
@@ -505,6 +595,7 @@ def render(results: Results, targets: Sequence[Target]) -> str:
         "",
         *_state_table(results),
         "",
+        *_state_findings(results),
         f"Import of `nodion_pulumi.container_registry` and `nodion_pulumi.registry_credentials`: "
         f"{results.import_ms:.0f} ms (the floor's `benchmarks.noop_provider`: "
         f"{results.floor_import_ms:.0f} ms).",

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks._measure import Run, run_measured
 from benchmarks._report import (
@@ -23,7 +24,9 @@ from benchmarks._report import (
     Lifecycle,
     OpResult,
     parse_summary,
+    serialized_providers,
     state_parts,
+    undeclared_inputs,
 )
 from nodion_devkit.engine import Engine
 from nodion_pulumi.emulator import REGIONS, Emulator
@@ -123,7 +126,8 @@ class StackRunner:
         )
         admin = emulator.admin
         ops: dict[str, OpResult] = {}
-        state_bytes, parts = 0, {}
+        state_bytes = 0
+        checkpoint: dict[str, Any] = {"checkpoint": {"latest": {}}}  # the `up` reads it
         try:
             for operation in OPERATIONS:
                 admin.clear_requests()
@@ -141,7 +145,7 @@ class StackRunner:
                 )
                 if operation == "up":
                     text = self.checkpoint(stack).read_bytes()
-                    state_bytes, parts = len(text), state_parts(json.loads(text))
+                    state_bytes, checkpoint = len(text), json.loads(text)
                 self.log(
                     f"  {kind:6} N={size:<3} {latency_ms:>3} ms  {operation:15} "
                     f"{run.wall_s:7.2f} s  {run.cpu_s:7.2f} s CPU  "
@@ -149,4 +153,13 @@ class StackRunner:
                 )
         finally:
             self.cli("stack", "rm", "--yes", "--force", stack)
-        return Lifecycle(kind, size, latency_ms, ops, state_bytes, parts)
+        return Lifecycle(
+            kind,
+            size,
+            latency_ms,
+            ops,
+            state_bytes,
+            state_parts(checkpoint),
+            serialized_providers(checkpoint),
+            undeclared_inputs(checkpoint),
+        )

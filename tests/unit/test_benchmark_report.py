@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import pickle
 from typing import Any
 
 from benchmarks._report import (
@@ -17,7 +19,9 @@ from benchmarks._report import (
     evaluate,
     parse_summary,
     render,
+    serialized_providers,
     state_parts,
+    undeclared_inputs,
 )
 
 # Per resource, as the lifecycles below record them: everything but `rest` (200 bytes).
@@ -275,6 +279,90 @@ def test_state_parts_of_a_checkpoint() -> None:
     assert parts["outputs"] == lost(1, "outputs") - provider_bytes // 2
     assert sum(parts.values()) < len(text)
     assert state_parts({"checkpoint": {"latest": {}}}) == dict.fromkeys(parts, 0)
+
+
+class _Plain:
+    """A provider pickled as a bare class reference, as the floor's are."""
+
+
+class _EmptyState:
+    """A provider that pickles an empty state, as ours do (``__getstate__`` returns {})."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+
+class _WithState:
+    def __init__(self) -> None:
+        self.token = "t"
+
+
+def _checkpoint(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"checkpoint": {"latest": {"resources": list(resources)}}}
+
+
+def test_serialized_providers_name_their_class_and_state_without_unpickling() -> None:
+    def entry(provider: object, protocol: int = pickle.DEFAULT_PROTOCOL) -> dict[str, Any]:
+        serialized = base64.b64encode(pickle.dumps(provider, protocol=protocol)).decode()
+        return {"inputs": {"__provider": serialized}, "outputs": {"__provider": serialized}}
+
+    def label(cls: type) -> str:
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    sizes = {
+        cls: len(pickle.dumps(cls(), protocol=pickle.DEFAULT_PROTOCOL))
+        for cls in (_Plain, _EmptyState, _WithState)
+    }
+    found = serialized_providers(
+        _checkpoint(
+            entry(_Plain()),
+            entry(_Plain()),
+            entry(_EmptyState()),
+            entry(_WithState()),
+            {"inputs": {"__provider": "not base64!"}},
+            {"inputs": {"__provider": {"ciphertext": "v1:..."}}},  # a secret: not read
+            {"type": "pulumi:pulumi:Stack"},
+        )
+    )
+    assert found == {
+        label(_Plain): sizes[_Plain],
+        f"{label(_EmptyState)} with an empty state": sizes[_EmptyState],
+        f"{label(_WithState)} with a state": sizes[_WithState],
+        "unreadable": 0,
+    }
+    # Protocol 2 names the class with a GLOBAL opcode and memoizes with BINPUT.
+    old = serialized_providers(_checkpoint(entry(_EmptyState(), protocol=2)))
+    assert list(old) == [f"{label(_EmptyState)} with an empty state"]
+
+
+def test_undeclared_inputs_are_the_fields_check_added() -> None:
+    declared: dict[str, list[str]] = {"__provider": [], "name": [], "registry_type": []}
+    registry = {
+        "inputs": {"__provider": "p", "name": "n", "registry_type": "ghcr", "hostname": "h"},
+        "propertyDependencies": declared,
+    }
+    custom = {**registry, "inputs": {"__provider": "p", "name": "n", "hostname": "h"}}
+    default_provider = {"inputs": {"nodion:apiUrl": "u"}}  # no propertyDependencies
+    found = undeclared_inputs(_checkpoint(registry, custom, default_provider, {}))
+    assert found == {"hostname": 2}
+    assert undeclared_inputs(_checkpoint({**registry, "inputs": {"name": "n"}})) == {}
+
+
+def test_the_report_says_what_the_state_parts_are_made_of() -> None:
+    results = _results()
+    ours = [c for c in results.lifecycles if c.kind == OURS]
+    ours[0].providers["pkg.mod.Provider with an empty state"] = 83
+    ours[0].undeclared["hostname"] = 123
+    next(c for c in results.lifecycles if c.kind == FLOOR).providers["bench.Noop"] = 67
+    report = render(results, evaluate(results))
+    assert "- ours: pickled providers `pkg.mod.Provider with an empty state` (83 bytes); " in (
+        report
+    )
+    assert "input fields no program declared: `hostname` in 123 resources." in report
+    assert (
+        "- the floor: pickled providers `bench.Noop` (67 bytes); input fields no program "
+        "declared: none." in report
+    )
 
 
 def test_medians_over_repeats() -> None:
