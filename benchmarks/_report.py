@@ -396,10 +396,10 @@ def _state_target(results: Results, size: int) -> Target:
     The floor's resources have our type tokens and inputs and store Nodion's answer in the
     same form (see ``benchmarks/noop_provider.py``), so the user's data and Nodion's cancel
     out. The stack traces are left out: the engine records them from the SDK's call stack,
-    they are most of the state, and between the two stacks they differ only by the paths
-    of the files the two resource classes live in. What remains is what our providers add:
-    the serialized provider and any field they write beyond the declared inputs and
-    Nodion's answer. The difference is judged in whole bytes, since the engine's
+    they are the largest part of the state, and between the two stacks they differ only by
+    the paths of the files the two resource classes live in. What remains is what our
+    providers add: the serialized provider and any field they write beyond the declared
+    inputs and Nodion's answer. The difference is judged in whole bytes, since the engine's
     nanosecond timestamps drop trailing zeros and vary by a fraction of a byte on average.
     """
     name = (
@@ -635,10 +635,11 @@ def render(results: Results, targets: Sequence[Target]) -> str:
         "- **ours - floor outside the stack traces** is what the state target judges, in whole "
         "bytes per resource, both stacks of the same size and run. The stack traces are left "
         "out because the engine writes them from the SDK's call stack, whichever provider: "
-        "they are most of the state, and between the two stacks they differ only by the "
-        "paths of the files the resource classes live in. The floor stores the same declared "
-        "inputs and the same form of Nodion's answer, so the user's data and Nodion's cancel "
-        "out, and what remains is what our providers add. Its parts: **serialized provider**, "
+        "they are the largest part of the state, and between the two stacks they differ only "
+        "by the paths of the files the resource classes live in. The floor stores the same "
+        "declared inputs and the same form of Nodion's answer, so the user's data and "
+        "Nodion's cancel out, and what remains is what our providers add. Its parts: "
+        "**serialized provider**, "
         "the pickled provider (`__provider`) in the inputs and again in the outputs; "
         "**inputs** and **outputs**, the other fields of each (a field only ours writes shows "
         "here); **rest**, all else (URNs, ids, references, timestamps).",
