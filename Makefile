@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup pulumi demo test lint bench reliability dist compat clean
+.PHONY: setup pulumi demo test lint bench reliability mistakes dist compat clean
 
 # The project's own environment takes the exact versions in constraints.txt; the package
 # itself declares ranges (pyproject.toml), proven at both ends by `make compat`.
@@ -51,6 +51,12 @@ bench: setup
 reliability: setup
 	scripts/ensure-pulumi >/dev/null
 	$(PY) -m reliability
+
+# A new user's mistakes through the real CLI, each with the phase that catches it, the lines
+# printed and the writes made; writes docs/mistakes.md. Not part of `make test`.
+mistakes: setup
+	scripts/ensure-pulumi >/dev/null
+	$(PY) -m nodion_devkit.mistakes
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache dist
