@@ -62,6 +62,27 @@ _NO_CALL_AT_PREVIEW = (
     "created is checked against the API)"
 )
 
+
+def _custom(hostname: str) -> dict[str, str]:
+    return {"registry_type": "custom", "hostname": hostname}
+
+
+_INVALID_REGISTRIES: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("type-nodion", "registry_type 'nodion'", {"registry_type": "nodion"}),
+    ("type-unknown", "registry_type 'gitlab'", {"registry_type": "gitlab"}),
+    ("custom-no-hostname", "registry_type 'custom' without hostname", {"registry_type": "custom"}),
+    ("hostname-scheme", "hostname with a scheme", _custom("https://registry.example.com")),
+    ("hostname-path", "hostname with a path", _custom("registry.example.com/team/app")),
+    ("hostname-space", "hostname with a space", _custom("registry example.com")),
+    ("hostname-port", "hostname with port 0", _custom("registry.example.com:0")),
+    (
+        "username-no-password",
+        "username without password",
+        {"registry_type": "ghcr", "username": "octocat"},
+    ),
+    ("name-blank", "A blank name", {"name": " ", "registry_type": "docker_hub"}),
+)
+
 CASES: tuple[Case, ...] = (
     Case(
         "no-token",
@@ -151,23 +172,20 @@ CASES: tuple[Case, ...] = (
         _LOOKUP,
         token="wrong",
     ),
-    Case(
-        "adopt-nodion",
-        "adopt_id of a Nodion registry",
-        "Why",
-        "provider",
-        _registry(registry_type="docker_hub", adopt_id="$fra_id"),
-        expected="up",
-        later_because="adoption reads the registry when it is created; " + _NO_CALL_AT_PREVIEW,
-    ),
-    Case(
-        "adopt-missing",
-        "adopt_id of a registry that does not exist",
-        "Why",
-        "provider",
-        _registry(registry_type="docker_hub", adopt_id="$missing_id"),
-        expected="up",
-        later_because="adoption reads the registry when it is created; " + _NO_CALL_AT_PREVIEW,
+    *(
+        Case(
+            f"adopt-{what}",
+            f"adopt_id of {description}",
+            "Why",
+            "provider",
+            _registry(registry_type="docker_hub", adopt_id=adopt_id),
+            expected="up",
+            later_because="adoption reads the registry when it is created; " + _NO_CALL_AT_PREVIEW,
+        )
+        for what, description, adopt_id in (
+            ("nodion", "a Nodion registry", "$fra_id"),
+            ("missing", "a registry that does not exist", "$missing_id"),
+        )
     ),
     Case(
         "protect-rotation",
@@ -184,61 +202,9 @@ CASES: tuple[Case, ...] = (
         "program",
         "nodion.get_nodion_registry('frankfurt')\n",
     ),
-    Case(
-        "type-nodion",
-        "registry_type 'nodion'",
-        "validation",
-        "provider",
-        _registry(registry_type="nodion"),
-    ),
-    Case(
-        "type-unknown",
-        "registry_type 'gitlab'",
-        "validation",
-        "provider",
-        _registry(registry_type="gitlab"),
-    ),
-    Case(
-        "custom-no-hostname",
-        "registry_type 'custom' without hostname",
-        "validation",
-        "provider",
-        _registry(registry_type="custom"),
-    ),
-    Case(
-        "hostname-scheme",
-        "hostname with a scheme",
-        "validation",
-        "provider",
-        _registry(registry_type="custom", hostname="https://registry.example.com"),
-    ),
-    Case(
-        "hostname-path",
-        "hostname with a path",
-        "validation",
-        "provider",
-        _registry(registry_type="custom", hostname="registry.example.com/team/app"),
-    ),
-    Case(
-        "hostname-space",
-        "hostname with a space",
-        "validation",
-        "provider",
-        _registry(registry_type="custom", hostname="registry example.com"),
-    ),
-    Case(
-        "hostname-port",
-        "hostname with port 0",
-        "validation",
-        "provider",
-        _registry(registry_type="custom", hostname="registry.example.com:0"),
-    ),
-    Case(
-        "username-no-password",
-        "username without password",
-        "validation",
-        "provider",
-        _registry(registry_type="ghcr", username="octocat"),
+    *(
+        Case(key, mistake, "validation", "provider", _registry(**inputs))
+        for key, mistake, inputs in _INVALID_REGISTRIES
     ),
     Case(
         "password-no-username",
@@ -251,12 +217,5 @@ CASES: tuple[Case, ...] = (
         "    registry_type='ghcr',\n"
         "    password=pulumi.Output.secret('$password'),\n"
         ")\n",
-    ),
-    Case(
-        "name-blank",
-        "A blank name",
-        "validation",
-        "provider",
-        _registry(name=" ", registry_type="docker_hub"),
     ),
 )
