@@ -414,15 +414,16 @@ def _state_target(results: Results, size: int) -> Target:
         return Target(name, "not measured", None)
     difference = round(ours - floor)
     causes = ", ".join(
-        f"{part} {_signed(_part_difference(results, size, part))}"
+        f"{part} {_signed(_part_difference(results, size, part), 1)}"
         for part in (*STATE_PARTS[1:], "rest")
     )
     traces = [
         results.part_per_resource(kind, size, "stack traces") or 0.0 for kind in (OURS, FLOOR)
     ]
+    # Tenths, so that the figures add up; the verdict takes whole bytes.
     measured = (
-        f"{_signed(ours - floor)} bytes at {size} resources ({ours:.0f} - {floor:.0f}; "
-        f"{causes}; stack traces, not counted: {traces[0]:.0f} and {traces[1]:.0f})"
+        f"{_signed(ours - floor, 1)} bytes at {size} resources ({ours:.1f} - {floor:.1f}; "
+        f"{causes}; stack traces, not counted: {traces[0]:.1f} and {traces[1]:.1f})"
     )
     return Target(name, measured, difference <= STATE_LIMIT_BYTES)
 
@@ -432,9 +433,10 @@ def _part_difference(results: Results, size: int, part: str) -> float:
     return (ours or 0.0) - (floor or 0.0)
 
 
-def _signed(value: float) -> str:
-    """A difference in whole bytes with its sign (as an int, so never ``-0``)."""
-    return f"{round(value):+d}"
+def _signed(value: float, digits: int = 0) -> str:
+    """A difference with its sign, never ``-0``: what rounds to nothing has no sign."""
+    rounded = round(value, digits) + 0.0  # -0.0 + 0.0 is 0.0
+    return f"{rounded:+.{digits}f}"
 
 
 def _mib(value: float) -> str:

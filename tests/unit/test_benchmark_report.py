@@ -143,7 +143,7 @@ def test_requests_writes_import_and_state() -> None:
         _lifecycle(OURS, 200, 100, up=10.0, extra={"outputs": 1}) for _ in range(2)
     ]
     assert evaluate(results)[6].verdict == "FAIL"
-    assert evaluate(results)[6].measured.startswith("+1 bytes")
+    assert evaluate(results)[6].measured.startswith("+1.0 bytes")
 
 
 def test_a_no_change_up_that_changes_something_fails() -> None:
@@ -218,30 +218,33 @@ def test_the_state_target_is_ours_minus_the_floor_outside_the_stack_traces() -> 
     assert target.name.startswith("State per resource: ours minus the floor at most 0 bytes")
     assert target.verdict == "PASS"
     assert target.measured == (
-        "+0 bytes at 200 resources (700 - 700; serialized provider +0, inputs +0, outputs +0, "
-        "rest +0; stack traces, not counted: 1700 and 1300)"
+        "+0.0 bytes at 200 resources (700.0 - 700.0; serialized provider +0.0, inputs +0.0, "
+        "outputs +0.0, rest +0.0; stack traces, not counted: 1700.0 and 1300.0)"
     )
     # A longer serialized provider and a field only ours writes into its inputs fail it,
     # and the measured text says which part grew.
     target = _state_target({"serialized provider": 48, "inputs": 22, "stack traces": -50})
     assert target.verdict == "FAIL"
     assert target.measured == (
-        "+70 bytes at 200 resources (770 - 700; serialized provider +48, inputs +22, "
-        "outputs +0, rest +0; stack traces, not counted: 1250 and 1300)"
+        "+70.0 bytes at 200 resources (770.0 - 700.0; serialized provider +48.0, inputs +22.0, "
+        "outputs +0.0, rest +0.0; stack traces, not counted: 1250.0 and 1300.0)"
     )
-    # Less than half a byte per resource (the engine's timestamps) rounds to +0 and passes.
+    # The verdict takes whole bytes: less than half a byte per resource (the engine's
+    # timestamps) rounds to 0 and passes; the text shows the tenths.
     target = _state_target(rest=80)
     assert target.verdict == "PASS"
-    assert target.measured.startswith("+0 bytes")
+    assert target.measured.startswith("+0.4 bytes at 200 resources (700.4 - 700.0;")
     target = _state_target(rest=120)
     assert target.verdict == "FAIL"
-    assert target.measured.startswith("+1 bytes")
-    assert "rest +1" in target.measured
+    assert target.measured.startswith("+0.6 bytes")
+    assert "rest +0.6" in target.measured
+    # A difference that rounds to nothing shows no sign of its own.
+    assert _state_target(rest=-4).measured.startswith("+0.0 bytes")
     # Ours smaller than the floor passes, with the sign shown.
     target = _state_target({"outputs": -3})
     assert target.verdict == "PASS"
-    assert target.measured.startswith("-3 bytes")
-    assert "outputs -3" in target.measured
+    assert target.measured.startswith("-3.0 bytes")
+    assert "outputs -3.0" in target.measured
 
 
 def test_state_parts_of_a_checkpoint() -> None:
