@@ -146,22 +146,23 @@ def test_requests_writes_import_and_state() -> None:
     assert evaluate(results)[6].measured.startswith("+1.0 bytes")
 
 
-def test_a_no_change_up_that_changes_something_fails() -> None:
+def _no_change_target(kind: str, updated: int) -> Target:
+    """The no-change target when one more run of ``kind`` updated ``updated`` resources."""
     results = _results()
-    changed = _lifecycle(OURS, 200, 0, up=10.0)
-    changed.ops["up (no change)"].summary["updated"] = 1
+    changed = _lifecycle(kind, 200, 0, up=10.0)
+    changed.ops["up (no change)"].summary["updated"] = updated
     results.lifecycles.append(changed)
-    target = evaluate(results)[1]
+    return evaluate(results)[1]
+
+
+def test_a_no_change_up_that_changes_something_fails() -> None:
+    target = _no_change_target(OURS, 1)
     assert target.verdict == "FAIL"
     assert target.measured == "at most 0 in 9 runs; 1 run(s) changed resources"
 
 
 def test_a_floor_that_changes_resources_without_changes_is_named() -> None:
-    results = _results()
-    changed = _lifecycle(FLOOR, 200, 0, up=10.0)
-    changed.ops["up (no change)"].summary["updated"] = 184
-    results.lifecycles.append(changed)
-    target = evaluate(results)[1]
+    target = _no_change_target(FLOOR, 184)
     # Ours is still judged on its own runs; the note says the floor's times are off.
     assert target.verdict == "PASS"
     assert target.measured == (
