@@ -7,9 +7,12 @@ Each subcommand is registered by one `_add_*` function listed in `_COMMANDS`; it
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import importlib.util
 import os
+import secrets
+import shlex
 import signal
 import sys
 import threading
@@ -18,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from nodion_pulumi._config import ENV_API_TOKEN, ENV_API_URL
 from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, DEFAULT_REGIONS, Emulator
 from nodion_pulumi.emulator._regions import normalize_regions
@@ -47,8 +51,10 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "emulator",
         help="run a local Nodion Container Registries API",
         description=(
-            "Serve a local emulator of the Nodion Container Registries API. Prints "
-            "NODION_API_URL=... once ready and runs until interrupted."
+            "Serve a local emulator of the Nodion Container Registries API. Once ready it "
+            "prints NODION_API_URL=..., then the export lines for NODION_API_URL and "
+            "NODION_API_TOKEN, and runs until interrupted. Requests with any other token "
+            "get 401."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -58,7 +64,7 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument(
         "--token",
         default=None,
-        help="bearer token to require (default: accept any non-empty token)",
+        help="bearer token to require (default: a random one, printed when ready)",
     )
     parser.add_argument(
         "--data",
@@ -93,6 +99,9 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not 0 <= args.port <= 65535:
         parser.error(f"invalid port: {args.port}")
     data = args.data if args.data is not None else default_data_path()
+    # A generated token rather than "accept any": a wrong or stale token then fails here the
+    # way it fails against Nodion, instead of first surfacing in production.
+    token = args.token if args.token is not None else secrets.token_urlsafe(24)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -103,7 +112,7 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             signal.signal(sig, request_stop)
     try:
         emulator = Emulator(
-            token=args.token,
+            token=token,
             data_path=data,
             regions=args.regions,
             host=args.host,
@@ -112,21 +121,34 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             verbose=args.verbose,
         ).start()
     except OSError as exc:
-        print(f"nodion-pulumi emulator: cannot start: {exc}", file=sys.stderr)
+        print(f"nodion-pulumi emulator: cannot start: {_start_failure(exc, args)}", file=sys.stderr)
         return 1
     try:
+        chosen = "given by --token" if args.token is not None else "generated for this run"
         print(
             f"nodion-pulumi emulator: data in {data}; regions {','.join(emulator.regions)}; "
-            f"stop with Ctrl-C",
+            f"token {chosen} (any other gets 401); stop with Ctrl-C",
             file=sys.stderr,
             flush=True,
         )
+        # The bare line first: scripts read the URL from it; the export lines are for people.
         print(f"NODION_API_URL={emulator.url}", flush=True)
+        print(f"export {ENV_API_URL}={shlex.quote(emulator.url)}", flush=True)
+        print(f"export {ENV_API_TOKEN}={shlex.quote(token)}", flush=True)
         while not stop.wait(0.2):
             pass
     finally:
         emulator.stop()
     return 0
+
+
+def _start_failure(exc: OSError, args: argparse.Namespace) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"{args.host}:{args.port} is already in use (another emulator?); "
+            "pass --port 0 to pick a free port"
+        )
+    return str(exc)
 
 
 def _add_policy_pack(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

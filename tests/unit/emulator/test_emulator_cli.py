@@ -21,23 +21,38 @@ from nodion_pulumi.cli import default_data_path, main
 from nodion_pulumi.emulator import Emulator
 
 URL_LINE = re.compile(r"^NODION_API_URL=http://127\.0\.0\.1:(\d+)/v1$")
+TOKEN_EXPORT = re.compile(r"^export NODION_API_TOKEN=(\S+)$")
 CONSOLE_SCRIPT = Path(sys.executable).parent / "nodion-pulumi"
 
 
 class Served:
-    def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
+    def __init__(self, proc: subprocess.Popen[str], url: str, token: str) -> None:
         self.proc = proc
         self.url = url
+        self.token = token
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
-def _read_line(proc: subprocess.Popen[str], timeout: float = 15.0) -> str:
+def _read_lines(proc: subprocess.Popen[str], count: int, timeout: float = 15.0) -> list[str]:
+    """Reads the raw pipe: the text wrapper would buffer lines that select cannot see."""
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    received = b""
+    deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            proc.kill()
-            pytest.fail(f"emulator printed nothing within {timeout}s")
-    return proc.stdout.readline().rstrip("\n")
+        selector.register(fd, selectors.EVENT_READ)
+        while received.count(b"\n") < count:
+            if not selector.select(max(deadline - time.monotonic(), 0)):
+                proc.kill()
+                pytest.fail(f"emulator printed {received!r} within {timeout}s")
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                pytest.fail(f"emulator exited after printing {received!r}")
+            received += chunk
+    return received.decode().splitlines()
 
 
 def _spawn(args: Sequence[str], env: dict[str, str] | None = None) -> Served:
@@ -49,11 +64,15 @@ def _spawn(args: Sequence[str], env: dict[str, str] | None = None) -> Served:
         text=True,
         env={**os.environ, **(env or {})},
     )
-    line = _read_line(proc)
+    line, url_export, token_line = _read_lines(proc, 3)
     found = URL_LINE.match(line)
     assert found, line
     assert int(found.group(1)) > 0
-    return Served(proc, line.split("=", 1)[1])
+    url = line.split("=", 1)[1]
+    assert url_export == f"export NODION_API_URL={url}"
+    exported = TOKEN_EXPORT.match(token_line)
+    assert exported, token_line
+    return Served(proc, url, exported.group(1))
 
 
 def _finish(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[int, str, str]:
@@ -76,34 +95,91 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 def test_serves_the_api_and_exits_cleanly_on_sigterm(served: Served) -> None:
-    auth = {"Authorization": "Bearer cli-token"}
+    assert served.token == "cli-token"
     with httpx.Client(base_url=served.url, trust_env=False) as client:
         assert client.get("/container_registries").status_code == 401
-        listed = client.get("/container_registries", headers=auth)
+        wrong = client.get("/container_registries", headers={"Authorization": "Bearer other"})
+        assert wrong.status_code == 401
+        listed = client.get("/container_registries", headers=served.auth)
         assert listed.status_code == 200
         assert len(listed.json()["container_registries"]) == 4
     code, out, err = _finish(served.proc)
     assert code == 0
-    assert out == ""  # the URL line was the only stdout output
+    assert out == ""  # the URL and export lines were the only stdout output
     assert "cli-token" not in err
+    assert "token given by --token (any other gets 401)" in err
     assert "Traceback" not in err
+
+
+def test_without_token_a_generated_one_is_printed_and_required(tmp_path: Path) -> None:
+    first = _spawn(["--data", str(tmp_path / "gen.db")])
+    try:
+        with httpx.Client(base_url=first.url, trust_env=False) as client:
+            assert client.get("/container_registries", headers=first.auth).status_code == 200
+            wrong = client.get("/container_registries", headers={"Authorization": "Bearer any"})
+            assert wrong.status_code == 401
+    finally:
+        code, _, err = _finish(first.proc)
+    assert code == 0
+    assert "token generated for this run (any other gets 401)" in err
+    assert first.token not in err
+    second = _spawn(["--data", str(tmp_path / "gen.db")])
+    assert _finish(second.proc)[0] == 0
+    assert len(first.token) >= 24
+    assert second.token != first.token
+
+
+def test_the_export_lines_work_in_a_shell(served: Served) -> None:
+    script = 'eval "$(cat)"; printf \'%s\\n%s\\n\' "$NODION_API_URL" "$NODION_API_TOKEN"'
+    lines = f"NODION_API_URL={served.url}\nexport NODION_API_URL={served.url}\n"
+    lines += f"export NODION_API_TOKEN={served.token}\n"
+    shell = subprocess.run(
+        ["bash", "-c", script], input=lines, capture_output=True, text=True, check=True
+    )
+    assert shell.stdout.splitlines() == [served.url, served.token]
+
+
+def test_a_port_in_use_says_to_pass_port_0(served: Served, tmp_path: Path) -> None:
+    port = served.url.split(":")[2].split("/")[0]
+    busy = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nodion_pulumi.cli",
+            "emulator",
+            "--port",
+            port,
+            "--data",
+            str(tmp_path / "b.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert busy.returncode == 1
+    assert busy.stdout == ""
+    assert busy.stderr.splitlines()[-1] == (
+        f"nodion-pulumi emulator: cannot start: 127.0.0.1:{port} is already in use "
+        "(another emulator?); pass --port 0 to pick a free port"
+    )
+    assert "Traceback" not in busy.stderr
 
 
 def test_data_survives_a_cli_restart(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
-    first = _spawn(["--data", str(db)])
+    first = _spawn(["--data", str(db), "--token", "kept"])
     created = httpx.post(
         f"{first.url}/container_registries",
         json={"name": "persisted", "registry_type": "ghcr"},
-        headers={"Authorization": "Bearer any"},
+        headers=first.auth,
         trust_env=False,
     ).json()["container_registry"]
     assert _finish(first.proc)[0] == 0
-    second = _spawn(["--data", str(db), "--regions", "fra,waw"])
+    second = _spawn(["--data", str(db), "--regions", "fra,waw", "--token", "kept"])
     try:
         fetched = httpx.get(
             f"{second.url}/container_registries",
-            headers={"Authorization": "Bearer any"},
+            headers=second.auth,
             trust_env=False,
         ).json()["container_registries"]
     finally:
@@ -132,7 +208,7 @@ def test_console_script(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert URL_LINE.match(_read_line(proc))
+    assert URL_LINE.match(_read_lines(proc, 3)[0])
     assert _finish(proc, signal.SIGINT)[0] == 0
 
 
@@ -168,9 +244,7 @@ def test_sigkill_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) -> No
     stop = threading.Event()
 
     def writer(n: int) -> None:
-        with httpx.Client(
-            base_url=served.url, headers={"Authorization": "Bearer t"}, trust_env=False
-        ) as client:
+        with httpx.Client(base_url=served.url, headers=served.auth, trust_env=False) as client:
             i = 0
             while not stop.is_set():
                 try:
