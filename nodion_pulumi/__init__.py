@@ -23,11 +23,16 @@ if TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         ConfigurationError,
+        CredentialsAlreadyExistError,
+        CredentialsLostError,
         InvalidRegistryIdError,
+        NoCredentialsError,
         NodionConnectionError,
         NodionError,
         NodionTimeoutError,
+        NoSuchRegionError,
         NotFoundError,
+        NotNodionRegistryError,
         PermissionDeniedError,
         RateLimitError,
         ServerError,
@@ -38,7 +43,6 @@ if TYPE_CHECKING:
     from nodion_pulumi._retry import NO_RETRY, RetryPolicy
     from nodion_pulumi.container_registry import ContainerRegistry, ContainerRegistryArgs
     from nodion_pulumi.lookups import (
-        NoSuchRegionError,
         get_container_registries,
         get_container_registries_output,
         get_container_registry,
@@ -46,11 +50,7 @@ if TYPE_CHECKING:
         get_nodion_registry,
         get_nodion_registry_output,
     )
-    from nodion_pulumi.registry_credentials import (
-        CredentialsAlreadyExistError,
-        RegistryCredentials,
-        RegistryCredentialsArgs,
-    )
+    from nodion_pulumi.registry_credentials import RegistryCredentials, RegistryCredentialsArgs
 
 # Where each public name lives. Names are imported on first use: the engine's provider
 # process imports this package to unpickle a provider, and should not load httpx and
@@ -65,11 +65,16 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": "nodion_pulumi._errors",
     "BadRequestError": "nodion_pulumi._errors",
     "ConfigurationError": "nodion_pulumi._errors",
+    "CredentialsAlreadyExistError": "nodion_pulumi._errors",
+    "CredentialsLostError": "nodion_pulumi._errors",
     "InvalidRegistryIdError": "nodion_pulumi._errors",
+    "NoCredentialsError": "nodion_pulumi._errors",
+    "NoSuchRegionError": "nodion_pulumi._errors",
     "NodionConnectionError": "nodion_pulumi._errors",
     "NodionError": "nodion_pulumi._errors",
     "NodionTimeoutError": "nodion_pulumi._errors",
     "NotFoundError": "nodion_pulumi._errors",
+    "NotNodionRegistryError": "nodion_pulumi._errors",
     "PermissionDeniedError": "nodion_pulumi._errors",
     "RateLimitError": "nodion_pulumi._errors",
     "ServerError": "nodion_pulumi._errors",
@@ -82,14 +87,12 @@ _EXPORTS: dict[str, str] = {
     "RetryPolicy": "nodion_pulumi._retry",
     "ContainerRegistry": "nodion_pulumi.container_registry",
     "ContainerRegistryArgs": "nodion_pulumi.container_registry",
-    "NoSuchRegionError": "nodion_pulumi.lookups",
     "get_container_registries": "nodion_pulumi.lookups",
     "get_container_registries_output": "nodion_pulumi.lookups",
     "get_container_registry": "nodion_pulumi.lookups",
     "get_container_registry_output": "nodion_pulumi.lookups",
     "get_nodion_registry": "nodion_pulumi.lookups",
     "get_nodion_registry_output": "nodion_pulumi.lookups",
-    "CredentialsAlreadyExistError": "nodion_pulumi.registry_credentials",
     "RegistryCredentials": "nodion_pulumi.registry_credentials",
     "RegistryCredentialsArgs": "nodion_pulumi.registry_credentials",
 }
@@ -105,14 +108,17 @@ __all__ = [
     "ContainerRegistryArgs",
     "Credentials",
     "CredentialsAlreadyExistError",
+    "CredentialsLostError",
     "ExternalRegistryType",
     "InvalidRegistryIdError",
+    "NoCredentialsError",
     "NoSuchRegionError",
     "NodionClient",
     "NodionConnectionError",
     "NodionError",
     "NodionTimeoutError",
     "NotFoundError",
+    "NotNodionRegistryError",
     "PermissionDeniedError",
     "RateLimitError",
     "Registry",

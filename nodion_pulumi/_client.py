@@ -22,13 +22,16 @@ from typing import Any, TypeVar
 import httpx
 
 from nodion_pulumi._config import Settings
+from nodion_pulumi._error_body import extract_messages
 from nodion_pulumi._errors import (
+    URL_SETTING,
+    ConfigurationError,
     NodionConnectionError,
     NodionError,
     NodionTimeoutError,
+    NotFoundError,
     UnexpectedResponseError,
     error_from_response,
-    extract_messages,
 )
 from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi._models import (
@@ -125,8 +128,22 @@ class NodionClient:
     def list_registries(self) -> list[Registry]:
         """All registries of the project, Nodion-managed and external."""
         operation = "list container registries"
-        response, payload = self._call(operation, "GET", _REGISTRIES)
+        try:
+            response, payload = self._call(operation, "GET", _REGISTRIES)
+        except NotFoundError as error:
+            # The list always exists: a 404 here means the base URL is wrong.
+            raise ConfigurationError(self._wrong_url(error)) from None
         return self._parse(operation, response, parse_registry_list, payload)
+
+    def _wrong_url(self, error: NotFoundError) -> str:
+        api_url = self._settings.api_url
+        text = (
+            f"{error.operation} failed: HTTP 404 from {error.method} {api_url}/{_REGISTRIES}: "
+            f"there is no Nodion API at {api_url}. "
+        )
+        if not api_url.endswith("/v1"):
+            return text + f"The URL lacks the API version: set {URL_SETTING} to {api_url}/v1"
+        return text + f"Check {URL_SETTING}; the default is https://api.nodion.com/v1"
 
     def get_registry(self, registry_id: str) -> Registry:
         operation = "get container registry"
@@ -273,7 +290,7 @@ class NodionClient:
             try:
                 response, content = self._send(http, request, started + timeout)
             except httpx.RequestError as exc:
-                failure = _connection_error(exc, operation, method, url_path, secrets, timeout)
+                failure = _connection_error(exc, operation, method, request.url, secrets, timeout)
                 logger.debug(
                     "%s %s failed: %s (attempt %d/%d)",
                     method,
@@ -288,7 +305,7 @@ class NodionClient:
                         _log_retry(method, url_path, type(exc).__name__, delay, attempt, policy)
                         policy.sleep(delay)
                         continue
-                raise failure from exc
+                raise failure from None  # httpx's own chain adds frames, not facts
 
             status = response.status_code
             logger.debug(
@@ -382,7 +399,7 @@ class NodionClient:
                 path=response.request.url.path,
                 status_code=response.status_code,
                 messages=(str(exc), *((note,) if note else ())),
-            ) from exc
+            ) from None
 
 
 def _without_none(**fields: str | None) -> dict[str, Any]:
@@ -393,11 +410,13 @@ def _connection_error(
     exc: httpx.RequestError,
     operation: str,
     method: str,
-    path: str,
+    url: httpx.URL,
     secrets: Iterable[str | None],
     timeout: float,
 ) -> NodionConnectionError:
     sent = request_may_have_been_sent(exc)
+    path = url.path
+    where = str(url.copy_with(query=None, fragment=None))
     if isinstance(exc, httpx.TimeoutException):
         reason = {
             httpx.ConnectTimeout: f"could not connect within {min(CONNECT_TIMEOUT, timeout):g} s",
@@ -405,11 +424,11 @@ def _connection_error(
             httpx.WriteTimeout: f"could not send the request within {timeout:g} s",
         }.get(type(exc), f"no response within {timeout:g} s")
         return NodionTimeoutError(
-            reason, operation=operation, method=method, path=path, request_sent=sent
+            reason, operation=operation, method=method, path=path, request_sent=sent, url=where
         )
     reason = redact(str(exc) or type(exc).__name__, secrets)
     return NodionConnectionError(
-        reason, operation=operation, method=method, path=path, request_sent=sent
+        reason, operation=operation, method=method, path=path, request_sent=sent, url=where
     )
 
 

@@ -1,37 +1,49 @@
-"""Exceptions raised by the Nodion client.
+"""The exceptions of this package, in one tree.
 
 Every failure a user can meet is a :class:`NodionError`, so a Pulumi program or provider can
 catch one class; the subclasses let code react to the cases that need different handling
-(a vanished registry, a bad token, throttling)::
+(a vanished registry, a bad token, throttling, credentials that already exist)::
 
-    NodionError
-    ├── ConfigurationError          missing token, invalid URL or project id
-    ├── InvalidRegistryIdError      an id that cannot be used in a URL path
-    ├── NodionConnectionError       no HTTP answer (DNS, refused, reset, TLS)
+    NodionError (a pulumi.RunError)
+    ├── ConfigurationError              missing token, invalid URL or project id
+    ├── InvalidRegistryIdError          an id that cannot be used in a URL path
+    ├── NoSuchRegionError               get_nodion_registry found no registry for the region
+    ├── CredentialsLostError            generated credentials whose answer never arrived
+    ├── NodionConnectionError           no HTTP answer (DNS, refused, reset, TLS)
     │   └── NodionTimeoutError
-    └── APIError                    Nodion answered with a non-2xx status
-        ├── BadRequestError         400
-        ├── AuthenticationError     401
-        ├── PermissionDeniedError   403
-        ├── NotFoundError           404
-        ├── RateLimitError          429
-        ├── ServerError             5xx
-        └── UnexpectedResponseError a 2xx whose body is not what the API documents
+    └── APIError                        Nodion answered with a non-2xx status
+        ├── BadRequestError             400
+        │   ├── CredentialsAlreadyExistError  the registry already has credentials
+        │   ├── NoCredentialsError            the registry has no credentials to revoke
+        │   └── NotNodionRegistryError        credentials asked of an external registry
+        ├── AuthenticationError         401
+        ├── PermissionDeniedError       403
+        ├── NotFoundError               404
+        ├── RateLimitError              429
+        ├── ServerError                 5xx
+        └── UnexpectedResponseError     a 2xx whose body is not what the API documents
 
-Messages read as one line a Pulumi user can act on, e.g.
-``create container registry failed: HTTP 400 from POST /v1/container_registries: Name
-can't be blank``. Secrets known to the client are scrubbed before they reach a message.
+``NodionError`` derives from ``pulumi.RunError`` because that is how a Pulumi program ends
+with its message alone: the language host prints any other exception with a Python
+traceback, which buries the one sentence that says what to do. ``except NodionError`` keeps
+working in users' programs; ``except pulumi.RunError`` catches ours too.
+
+The three 400s Nodion documents ("credentials already exist", "no credentials", "not a
+Nodion registry") get their own classes here, from Nodion's message, so that the providers
+react to a type instead of matching text. Messages read as one line a Pulumi user can act
+on, e.g. ``create container registry failed: HTTP 400 from POST /v1/container_registries:
+Name can't be blank``. Secrets known to the client are scrubbed before they reach a message;
+reading the body is :mod:`nodion_pulumi._error_body`'s job.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nodion_pulumi._redact import redact
+from pulumi.errors import RunError
+
+from nodion_pulumi._error_body import extract_messages
 
 if TYPE_CHECKING:
     import httpx
@@ -41,33 +53,28 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "CredentialsAlreadyExistError",
+    "CredentialsLostError",
     "InvalidRegistryIdError",
+    "NoCredentialsError",
+    "NoSuchRegionError",
     "NodionConnectionError",
     "NodionError",
     "NodionTimeoutError",
     "NotFoundError",
+    "NotNodionRegistryError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
     "UnexpectedResponseError",
     "error_from_response",
-    "extract_messages",
 ]
 
-MAX_MESSAGE_CHARS = 200  # per message shown to the user
-MAX_MESSAGES = 10  # Nodion lists one message per invalid field; more is noise
-MAX_BODY_CHARS = 256 * 1024  # of an error body examined at all
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_WHITESPACE = re.compile(r"\s+")
-# Openings of parts of a page that are not visible text. Matched by a linear scan rather than
-# one regex with a lazy ".*?", which is quadratic on a body full of unclosed openings.
-_INVISIBLE_OPEN = re.compile(r"(?i)<!--|<(script|style|head|template|noscript)\b")
-# `[^<>]` keeps a stray "<" from scanning to the end of the body.
-_TAGS = re.compile(r"<[^<>]*>")
+# Where to change the API URL, named by every message about reaching the wrong place.
+URL_SETTING = "`nodion:apiUrl` (or NODION_API_URL)"
 
 
-class NodionError(Exception):
+class NodionError(RunError):
     """Base class of every error raised by this package."""
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -87,6 +94,15 @@ class InvalidRegistryIdError(NodionError, ValueError):
     """
 
 
+class NoSuchRegionError(NodionError, LookupError):
+    """No Nodion registry matches the requested region; the message lists the ones that do."""
+
+
+class CredentialsLostError(NodionError):
+    """Nodion generated credentials but their answer never arrived, so nobody can ever know
+    the password; the message says what was revoked and what to do."""
+
+
 class NodionConnectionError(NodionError):
     """No HTTP answer was received: DNS failure, refused or reset connection, TLS error.
 
@@ -102,22 +118,31 @@ class NodionConnectionError(NodionError):
         method: str,
         path: str,
         request_sent: bool = False,
+        url: str | None = None,
     ) -> None:
         self.reason = reason
         self.operation = operation
         self.method = method
         self.path = path
         self.request_sent = request_sent
+        self.url = url
         super().__init__(reason)
 
     _what: ClassVar[str] = "could not reach Nodion for"
 
     def __str__(self) -> str:
-        text = f"{self.operation} failed: {self._what} {self.method} {self.path}: {self.reason}"
+        where = self.url or self.path
+        text = f"{self.operation} failed: {self._what} {self.method} {where}: {self.reason}"
         if self.request_sent and self.method == "POST":
             text += (
                 " (the request may have reached Nodion before the connection failed; "
                 "check the current state, e.g. with `pulumi refresh`, before retrying)"
+            )
+        elif not self.request_sent:
+            # Nothing answered at all: the URL is the usual suspect, then a stopped server.
+            text += (
+                f". Check {URL_SETTING}, and that the API (or `nodion-pulumi emulator`) is "
+                "running there"
             )
         return text
 
@@ -186,6 +211,51 @@ class APIError(NodionError):
 
 class BadRequestError(APIError):
     """400: Nodion rejected the request; ``messages`` says which field and why."""
+
+
+class _RegistryBadRequest(BadRequestError):
+    """A documented 400 of a ``/container_registries/{id}/...`` path."""
+
+    @property
+    def registry_id(self) -> str:
+        """The registry the request was about (from the path the client built)."""
+        parts = [part for part in self.path.split("/") if part]
+        index = parts.index("container_registries") if "container_registries" in parts else -1
+        return parts[index + 1] if 0 <= index < len(parts) - 1 else "?"
+
+
+class CredentialsAlreadyExistError(_RegistryBadRequest):
+    """The registry already has credentials, which Pulumi did not create and cannot read."""
+
+    def __str__(self) -> str:
+        registry_id = self.registry_id
+        return (
+            f"{self.operation} failed: Nodion registry {registry_id} already has push/pull "
+            "credentials, and Nodion shows a password only once, so they cannot be captured. "
+            "Usually another RegistryCredentials owns them, in this stack or another one "
+            "(a registry has one set of credentials). Keep one RegistryCredentials per "
+            "registry and share its outputs: in this stack use that resource's outputs; from "
+            "another stack read them with a pulumi.StackReference to the stack that owns it. "
+            "Only if no stack owns them (made in the Nodion dashboard), revoke them there and "
+            "run `pulumi up` again: whoever still uses them loses access."
+        )
+
+
+class NoCredentialsError(_RegistryBadRequest):
+    """The registry has no credentials to revoke (already revoked, or never generated)."""
+
+
+class NotNodionRegistryError(_RegistryBadRequest):
+    """Credentials can be generated for Nodion registries only, not for external ones."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.operation} failed: registry {self.registry_id} is an external registry, "
+            "not a Nodion registry, and only Nodion registries have credentials generated by "
+            "Nodion. Set registry_id to a Nodion registry, e.g. "
+            '`nodion.get_nodion_registry("fra").id`; an external registry\'s login is the '
+            "username and password of its ContainerRegistry"
+        )
 
 
 class AuthenticationError(APIError):
@@ -260,6 +330,13 @@ def _rebuild(cls: type[NodionError], args: tuple[Any, ...], state: dict[str, Any
     return error
 
 
+# Nodion's texts for the 400s it documents, lower-cased, and the class each one gets.
+_KNOWN_BAD_REQUESTS: tuple[tuple[str, type[BadRequestError]], ...] = (
+    ("already exist", CredentialsAlreadyExistError),
+    ("no credentials", NoCredentialsError),
+    ("not a nodion registry", NotNodionRegistryError),
+)
+
 _STATUS_CLASSES: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -267,99 +344,6 @@ _STATUS_CLASSES: dict[int, type[APIError]] = {
     404: NotFoundError,
     429: RateLimitError,
 }
-
-
-def _clean(text: str, secrets: Iterable[str | None]) -> str:
-    """Redact, then flatten and shorten: redacting first means a cut never exposes part
-    of a secret."""
-    text = redact(text, secrets)
-    text = _CONTROL.sub(" ", text)
-    text = _WHITESPACE.sub(" ", text).strip()
-    if len(text) > MAX_MESSAGE_CHARS:
-        text = text[: MAX_MESSAGE_CHARS - 1].rstrip() + "…"
-    return text
-
-
-def _remove_invisible(text: str) -> str:
-    lowered = text.lower()
-    kept: list[str] = []
-    position = 0
-    while (match := _INVISIBLE_OPEN.search(text, position)) is not None:
-        kept.append(text[position : match.start()])
-        kept.append(" ")
-        if match.group(1) is None:
-            end = lowered.find("-->", match.end())
-            position = end + 3
-        else:
-            end = lowered.find(f"</{match.group(1).lower()}", match.end())
-            position = lowered.find(">", end) + 1 if end >= 0 else -1
-        if end < 0 or position <= 0:
-            return "".join(kept)  # unclosed: the rest is not visible either
-    kept.append(text[position:])
-    return "".join(kept)
-
-
-def _html_to_text(text: str) -> str:
-    return html.unescape(_TAGS.sub(" ", _remove_invisible(text)))
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-
-
-def _messages_from_json(payload: Any) -> list[str]:
-    """Nodion's error texts from the body shapes seen on its endpoints."""
-    if isinstance(payload, list):
-        return [_as_text(item) for item in payload]
-    if not isinstance(payload, dict):
-        return [_as_text(payload)] if payload not in (None, "") else []
-    errors = payload.get("errors")
-    if isinstance(errors, list):
-        return [_as_text(item) for item in errors]
-    if isinstance(errors, dict):
-        # Rails-style {"field": ["message", ...]}
-        found: list[str] = []
-        for field_name, problems in errors.items():
-            items = problems if isinstance(problems, list) else [problems]
-            found.extend(f"{field_name} {_as_text(p)}" for p in items)
-        return found
-    if isinstance(errors, str):
-        return [errors]
-    for key in ("error", "message", "error_description", "detail"):
-        value = payload.get(key)
-        if isinstance(value, dict) and "message" in value:
-            value = value["message"]
-        if isinstance(value, str) and value.strip():
-            return [value]
-        if value not in (None, "", [], {}):
-            return [_as_text(value)]
-    return []
-
-
-def extract_messages(content: bytes, secrets: Iterable[str | None] = ()) -> tuple[str, ...]:
-    """The human-readable error messages in a response body, scrubbed and shortened.
-
-    JSON bodies yield Nodion's messages; anything else (an HTML error page from a proxy,
-    plain text) yields one short excerpt of its visible text.
-    """
-    secrets = tuple(secrets)
-    text = content[: MAX_BODY_CHARS * 4].decode("utf-8", errors="replace")[:MAX_BODY_CHARS]
-    if not text.strip():
-        return ()
-    raw: list[str]
-    try:
-        payload = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        raw = [_html_to_text(text) if "<" in text else text]
-    else:
-        raw = _messages_from_json(payload)
-    cleaned = [m for m in (_clean(item, secrets) for item in raw) if m]
-    if len(cleaned) > MAX_MESSAGES:
-        extra = len(cleaned) - MAX_MESSAGES
-        cleaned = [*cleaned[:MAX_MESSAGES], f"and {extra} more"]
-    return tuple(cleaned)
 
 
 def error_from_response(
@@ -392,6 +376,9 @@ def error_from_response(
             **common, retry_after=parse_retry_after(response.headers.get("Retry-After"))
         )
     cls = _STATUS_CLASSES.get(status)
+    if cls is BadRequestError:
+        texts = " ".join(messages).lower()
+        cls = next((known for text, known in _KNOWN_BAD_REQUESTS if text in texts), cls)
     if cls is None:
         cls = ServerError if 500 <= status <= 599 else APIError
     return cls(**common)

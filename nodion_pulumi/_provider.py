@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pulumi
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
 from nodion_pulumi._config import CONFIG_KEYS, MISSING_TOKEN_MESSAGE, Settings, resolve_settings
@@ -153,8 +153,8 @@ class Session:
             self._generation += 1
             self._snapshot = None
 
-    def read_registry(self, registry_id: str) -> Registry | None:
-        """The registry as Nodion has it now, or None when it no longer exists."""
+    def listed(self, registry_id: str) -> Registry | None:
+        """The registry in the list Nodion gives (one call shared by the run), if it is."""
         with self._lock:
             fresh = (
                 self._snapshot is not None
@@ -168,7 +168,11 @@ class Session:
                 self._snapshot_generation = generation
                 self._snapshot_time = time.monotonic()
             assert self._snapshot is not None
-            found = self._snapshot.get(registry_id)
+            return self._snapshot.get(registry_id)
+
+    def read_registry(self, registry_id: str) -> Registry | None:
+        """The registry as Nodion has it now, or None when it no longer exists."""
+        found = self.listed(registry_id)
         if found is not None:
             return found
         try:
@@ -221,6 +225,21 @@ class NodionProvider(ResourceProvider):
     @property
     def session(self) -> Session:
         return _session_for(self._config or {})
+
+    def configuration_failures(
+        self, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> list[CheckFailure]:
+        """A missing token or a bad setting, as a check failure of a resource about to be
+        written: the preview reports it before the first write of an `up` instead of the
+        `up` stopping halfway. A resource that stays as it is needs no request, so it
+        reports nothing (an `up` without changes works without a token, as before)."""
+        if olds and all(olds.get(key) == news.get(key) for key in news):
+            return []
+        try:
+            _ = self.session
+        except ConfigurationError as error:
+            return [CheckFailure("", str(error))]
+        return []
 
     def __getstate__(self) -> dict[str, Any]:
         # Configuration never travels with the pickled provider.

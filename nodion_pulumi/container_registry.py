@@ -58,6 +58,29 @@ def _timestamp(value: Any) -> str:
     return str(value.isoformat(timespec="milliseconds"))
 
 
+def _adoption_problem(registry_id: str, existing: Registry | None, wanted: Any) -> str | None:
+    """Why ``adopt_id`` cannot take over ``existing``, or None when it can."""
+    if existing is None:
+        return (
+            f"there is no registry {registry_id} to adopt; remove adopt_id to create a new "
+            "registry, or list registries with nodion.get_container_registries()"
+        )
+    if existing.is_nodion:
+        return (
+            f"registry {registry_id} is a Nodion registry ({existing.hostname}), which "
+            "ContainerRegistry cannot manage or adopt. Remove this resource; read the "
+            "registry with nodion.get_nodion_registry(region) and get its login from a "
+            "nodion.RegistryCredentials"
+        )
+    if not is_unknown(wanted) and existing.registry_type != wanted:
+        return (
+            f"registry {registry_id} is of type {existing.registry_type!r}, but "
+            f"registry_type is {wanted!r}; set registry_type={existing.registry_type!r} "
+            "to adopt it"
+        )
+    return None
+
+
 def _outputs(registry: Registry, username: Any, password: Any) -> dict[str, Any]:
     return {
         "name": registry.name,
@@ -76,10 +99,21 @@ def _outputs(registry: Registry, username: Any, password: Any) -> dict[str, Any]
 class ContainerRegistryProvider(NodionProvider):
     """CRUD of external registries through Nodion's Container Registries API."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {key: news.get(key) for key in (*INPUTS, ADOPT_ID) if news.get(key) is not None}
         checked, failures = check_registry_inputs(inputs, is_unknown)
-        return CheckResult(checked, [CheckFailure(f.field, f.reason) for f in failures])
+        found = [CheckFailure(f.field, f.reason) for f in failures]
+        found += self.configuration_failures(olds, news)
+        adopt_id = checked.get(ADOPT_ID)
+        if not found and not olds and isinstance(adopt_id, str) and not is_unknown(adopt_id):
+            # Adoption happens at creation only: check its target at preview, with the one
+            # list call the run shares.
+            problem = _adoption_problem(
+                adopt_id, self.session.listed(adopt_id), checked.get("registry_type")
+            )
+            if problem:
+                found.append(CheckFailure(ADOPT_ID, problem))
+        return CheckResult(checked, found)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [
@@ -161,33 +195,26 @@ class ContainerRegistryProvider(NodionProvider):
                 f"several recent registries match it ({ids}). Delete the extra ones in the "
                 "Nodion dashboard, or set adopt_id to the one to keep, and run `pulumi up` "
                 "again."
-            ) from error
+            ) from None
         if isinstance(error, NodionTimeoutError):
             raise NodionError(
                 f"creating registry {props['name']!r} timed out ({error}) and Nodion has not "
                 "shown it since: it may still appear. If a registry with this name, type "
                 "and hostname shows up in the Nodion dashboard, set adopt_id to its id on "
                 "this resource; otherwise run `pulumi up` again."
-            ) from error
+            ) from None
         return self._post(session, props)  # it was not carried out: create it now
 
     def _adopt(self, registry_id: str, props: dict[str, Any]) -> CreateResult:
         """Take over an existing external registry and PATCH what differs from the inputs."""
         session = self.session
         try:
-            existing = session.client.get_registry(registry_id)
-        except NotFoundError as error:
-            raise NodionError(
-                f"adopt_id: there is no registry {registry_id} to adopt; remove adopt_id to "
-                "create a new registry, or list registries with "
-                "nodion.get_container_registries()"
-            ) from error
-        if existing.registry_type != props["registry_type"]:
-            raise NodionError(
-                f"adopt_id: registry {registry_id} is of type {existing.registry_type!r}, "
-                f"but registry_type is {props['registry_type']!r}; declare the same type to "
-                "adopt it"
-            )
+            existing: Registry | None = session.client.get_registry(registry_id)
+        except NotFoundError:
+            existing = None
+        problem = _adoption_problem(registry_id, existing, props["registry_type"])
+        if problem or existing is None:
+            raise NodionError(f"adopt_id: {problem}")
         current = {"name": existing.name, "hostname": existing.hostname}
         # The login cannot be read back, so a declared one is always sent.
         changes = {

@@ -14,7 +14,7 @@ import pulumi
 
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import CONFIG_KEYS, Settings, resolve_settings
-from nodion_pulumi._errors import NodionError
+from nodion_pulumi._errors import NoSuchRegionError
 from nodion_pulumi._models import Registry
 
 __all__ = [
@@ -26,10 +26,6 @@ __all__ = [
     "get_nodion_registry",
     "get_nodion_registry_output",
 ]
-
-
-class NoSuchRegionError(NodionError, LookupError):
-    """No Nodion registry matches the requested region."""
 
 
 _clients: dict[Settings, NodionClient] = {}
@@ -93,7 +89,8 @@ def get_nodion_registry(region: str) -> Registry:
     )
     raise NoSuchRegionError(
         f"no Nodion registry for region {region!r}. Available regions: "
-        f"{available or 'none (the project has no Nodion registries)'}"
+        f"{available or 'none (the project has no Nodion registries)'}. Pass one of these "
+        "slugs, region ids or hostnames to get_nodion_registry"
     )
 
 

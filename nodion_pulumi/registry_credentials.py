@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, Optional, overload
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource
 
-from nodion_pulumi._errors import APIError, BadRequestError, NodionError, NotFoundError
+from nodion_pulumi._errors import (
+    APIError,
+    CredentialsAlreadyExistError,  # re-exported: this module defined it before
+    CredentialsLostError,
+    NoCredentialsError,
+    NodionError,
+    NotFoundError,
+)
 from nodion_pulumi._provider import (
     NodionProvider,
     Session,
@@ -43,27 +50,40 @@ SECRET_OUTPUTS = ["password", "docker_config_json"]
 RECOVERY_ATTEMPTS = 3
 
 
-class CredentialsAlreadyExistError(NodionError):
-    """The registry has credentials that Pulumi did not create and cannot read."""
-
-    def __init__(self, registry_id: str) -> None:
-        super().__init__(
-            f"Nodion registry {registry_id} already has push/pull credentials. Nodion shows "
-            "a password only once, when it is generated, so existing credentials cannot be "
-            "captured. To let Pulumi manage them, revoke the existing credentials in the "
-            "Nodion dashboard (or with DELETE /v1/container_registries/"
-            f"{registry_id}/credentials) and run `pulumi up` again. If another stack already "
-            "manages them, read its outputs through a pulumi.StackReference instead."
-        )
-
-
 class RegistryCredentialsProvider(NodionProvider):
     """Generates, tracks and revokes the credentials of one Nodion registry."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {key: news.get(key) for key in INPUTS if news.get(key) is not None}
         checked, failures = check_credentials_inputs(inputs, is_unknown)
-        return CheckResult(checked, [CheckFailure(f.field, f.reason) for f in failures])
+        found = [CheckFailure(f.field, f.reason) for f in failures]
+        found += self.configuration_failures(olds, news)
+        if not found and not olds:
+            found += self._registry_failures(checked.get("registry_id"))
+        return CheckResult(checked, found)
+
+    def _registry_failures(self, registry_id: Any) -> list[CheckFailure]:
+        """For credentials about to be created: is there a Nodion registry to create them
+        for? One list call, shared by the run, and only on creation (no old inputs), so an
+        `up` without changes still makes no request."""
+        if not isinstance(registry_id, str) or is_unknown(registry_id):
+            return []
+        registry = self.session.listed(registry_id)
+        if registry is None:
+            reason = (
+                f"there is no registry {registry_id} in this Nodion project. Use the id of a "
+                'Nodion registry, e.g. nodion.get_nodion_registry("fra").id'
+            )
+        elif not registry.is_nodion:
+            reason = (
+                f"registry {registry_id} ({registry.name}, {registry.hostname}) is an external "
+                "registry; Nodion generates credentials for its own registries only. Use "
+                'nodion.get_nodion_registry("fra").id; an external registry\'s login is the '
+                "username and password of its ContainerRegistry"
+            )
+        else:
+            return []
+        return [CheckFailure("registry_id", reason)]
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [
@@ -84,10 +104,6 @@ class RegistryCredentialsProvider(NodionProvider):
         session = self.session
         try:
             credentials = session.client.create_credentials(registry_id)
-        except BadRequestError as error:
-            if any("already" in message.lower() for message in error.messages):
-                raise CredentialsAlreadyExistError(registry_id) from error
-            raise
         except NodionError as error:
             if not is_ambiguous(error):
                 raise
@@ -133,11 +149,11 @@ class RegistryCredentialsProvider(NodionProvider):
         # Leave nothing behind that nobody can use: the next `up` then starts clean.
         if minted(error):
             _revoke_lost(session, registry_id, error)
-        raise NodionError(
+        raise CredentialsLostError(
             f"generating credentials for registry {registry_id}: the answer was lost "
             f"{RECOVERY_ATTEMPTS + 1} times in a row (last: {error}); what Nodion generated "
             "was revoked. Run `pulumi up` again."
-        ) from error
+        ) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         registry_id = props.get("registry_id") or id_
@@ -161,10 +177,8 @@ class RegistryCredentialsProvider(NodionProvider):
         session = self.session
         try:
             session.client.delete_credentials(registry_id)
-        except BadRequestError as error:
-            if not any("no credentials" in m.lower() for m in error.messages):
-                raise
-            # Already revoked outside Pulumi.
+        except NoCredentialsError:
+            pass  # already revoked outside Pulumi
         except NotFoundError:
             if session.read_registry(registry_id) is not None:
                 self._warn_manual_revocation(registry_id)
@@ -189,10 +203,8 @@ def _revoke_lost(session: Session, registry_id: str, error: NodionError) -> None
     try:
         session.client.delete_credentials(registry_id)
         return
-    except BadRequestError as revoke_error:
-        if any("no credentials" in m.lower() for m in revoke_error.messages):
-            return  # a retried DELETE whose first attempt had already revoked them
-        failure: NodionError = revoke_error
+    except NoCredentialsError:
+        return  # a retried DELETE whose first attempt had already revoked them
     except NodionError as revoke_error:
         if (
             is_ambiguous(revoke_error)
@@ -200,12 +212,12 @@ def _revoke_lost(session: Session, registry_id: str, error: NodionError) -> None
         ):
             return
         failure = revoke_error
-    raise NodionError(
+    raise CredentialsLostError(
         f"Nodion generated credentials for registry {registry_id}, but the answer was lost "
         f"({error}), so their password can never be shown again, and revoking them through "
         f"the API failed ({failure}). Revoke them in the Nodion dashboard and run "
         "`pulumi up` again to generate new ones."
-    ) from error
+    ) from None
 
 
 def _normal(triggers_or_id: Any) -> Any:

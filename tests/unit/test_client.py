@@ -18,6 +18,7 @@ from nodion_pulumi._errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     InvalidRegistryIdError,
     NodionConnectionError,
     NodionError,
@@ -416,7 +417,11 @@ def test_connection_error_is_wrapped_and_redacted() -> None:
     assert error.request_sent is False
     assert TOKEN not in str(error)
     assert TOKEN not in repr(error)
-    assert isinstance(error.__cause__, httpx.ConnectError)
+    assert "http://" in str(error) or "https://" in str(error), "names the URL"
+    assert "nodion:apiUrl" in str(error)
+    # No chained httpx traceback above ours in the CLI's output.
+    assert error.__cause__ is None
+    assert error.__suppress_context__
 
 
 @pytest.mark.parametrize(
@@ -436,8 +441,8 @@ def test_timeouts(exc: type[httpx.TimeoutException], reason: str) -> None:
     with pytest.raises(NodionTimeoutError) as caught:
         client.create_registry(name="n", registry_type="docker_hub")
     assert str(caught.value).startswith(
-        "create container registry failed: timed out waiting for POST /v1/container_registries: "
-        + reason
+        "create container registry failed: timed out waiting for POST "
+        "https://api.nodion.com/v1/container_registries: " + reason
     )
     assert isinstance(caught.value, NodionConnectionError)
 
@@ -581,3 +586,28 @@ def test_thread_safety_four_threads_one_client() -> None:
     assert len(rec.requests) == 400
     assert len(created) == 1
     client.close()
+
+
+def test_a_404_on_the_list_with_an_api_url_lacking_v1_says_so() -> None:
+    client, _ = make_client(
+        lambda request: httpx.Response(404, text="Not Found"), api_url="http://127.0.0.1:1"
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        client.list_registries()
+    message = str(caught.value)
+    assert "GET http://127.0.0.1:1/container_registries" in message
+    assert "set `nodion:apiUrl` (or NODION_API_URL) to http://127.0.0.1:1/v1" in message
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_a_404_on_the_list_with_v1_names_the_setting() -> None:
+    client, _ = make_client(lambda request: httpx.Response(404), api_url="http://127.0.0.1:1/v1")
+    with pytest.raises(ConfigurationError, match=r"no Nodion API at http://127.0.0.1:1/v1"):
+        client.list_registries()
+
+
+def test_a_404_for_one_registry_still_means_it_is_gone() -> None:
+    client, _ = make_client(lambda request: httpx.Response(404), api_url="http://127.0.0.1:1")
+    with pytest.raises(NotFoundError):
+        client.get_registry(REG_ID)

@@ -15,6 +15,7 @@ from nodion_pulumi._config import Settings, resolve_settings
 from nodion_pulumi._errors import (
     AuthenticationError,
     BadRequestError,
+    CredentialsAlreadyExistError,
     NodionConnectionError,
     NodionTimeoutError,
     NotFoundError,
@@ -131,8 +132,11 @@ def test_nodion_credentials_lifecycle(client: NodionClient, emulator: Emulator) 
     assert auths["registry.fra.nodion.net"]["password"] == password
     assert client.get_registry(registry_id).has_credentials is True
 
-    with pytest.raises(BadRequestError, match="Credentials already exist"):
+    with pytest.raises(CredentialsAlreadyExistError, match="already has push/pull") as caught:
         client.create_credentials(registry_id)
+    assert isinstance(caught.value, BadRequestError)
+    assert caught.value.messages == ("Credentials already exist",)
+    assert caught.value.registry_id == registry_id
 
     client.delete_credentials(registry_id)
     assert client.get_registry(registry_id).has_credentials is False
@@ -276,8 +280,8 @@ def test_timeout_via_latency(make_client: ClientFactory, emulator: Emulator) -> 
         client.list_registries()
     assert time.monotonic() - started < 0.9
     assert str(caught.value).startswith(
-        "list container registries failed: timed out waiting for GET /v1/container_registries: "
-        "no response within 0.2 s"
+        "list container registries failed: timed out waiting for GET "
+        f"{emulator.url}/container_registries: no response within 0.2 s"
     )
 
 

@@ -1,28 +1,32 @@
-"""Error classes, messages and body parsing."""
+"""The exception tree: which class a response becomes, and what its message says."""
 
 from __future__ import annotations
 
 import json
 import pickle
-import time
 
 import httpx
+import pulumi
 import pytest
 
 from nodion_pulumi._errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
+    CredentialsAlreadyExistError,
+    NoCredentialsError,
     NodionConnectionError,
     NodionError,
     NodionTimeoutError,
+    NoSuchRegionError,
     NotFoundError,
+    NotNodionRegistryError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
     error_from_response,
-    extract_messages,
 )
 
 OP = "create container registry"
@@ -85,93 +89,6 @@ def test_several_messages_are_joined() -> None:
     assert str(error).endswith("Name can't be blank; Registry type is invalid")
 
 
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        (b'{"errors": ["a", "b"]}', ("a", "b")),
-        (b'{"errors": "just one"}', ("just one",)),
-        (
-            b'{"errors": {"name": ["can\'t be blank"], "hostname": "is invalid"}}',
-            ("name can't be blank", "hostname is invalid"),
-        ),
-        (b'{"status": 404, "error": "Not Found"}', ("Not Found",)),
-        (b'{"error": "Registry not found"}', ("Registry not found",)),
-        (b'{"error": {"message": "nested"}}', ("nested",)),
-        (b'{"message": "Something broke"}', ("Something broke",)),
-        (b'["top", "level"]', ("top", "level")),
-        (b'"a bare string"', ("a bare string",)),
-        (b'{"errors": [{"field": "name"}]}', ('{"field": "name"}',)),
-        (b"{}", ()),
-        (b'{"status": 500}', ()),
-        (b"", ()),
-        (b"   \n", ()),
-        (b"null", ()),
-        (b"plain text failure", ("plain text failure",)),
-    ],
-)
-def test_extract_messages_shapes(body: bytes, expected: tuple[str, ...]) -> None:
-    assert extract_messages(body) == expected
-
-
-def test_html_body_becomes_short_visible_text() -> None:
-    page = (
-        b"<!DOCTYPE html><html><head><title>502</title><style>body{color:red}</style>"
-        b"<script>var secret = 1;</script></head><body>\n<h1>502   Bad\n Gateway</h1>"
-        b"<!-- upstream a.b.c --><p>nginx &amp; friends</p></body></html>"
-    )
-    (message,) = extract_messages(page)
-    assert message == "502 Bad Gateway nginx & friends"
-
-
-def test_unclosed_invisible_blocks_hide_the_rest() -> None:
-    assert extract_messages(b"<p>visible</p><script>if (a < b) {") == ("visible",)
-    assert extract_messages(b"<b>shown</b><!-- never closed <p>hidden</p>") == ("shown",)
-    assert extract_messages(b"<p>a < b</p>") == ("a < b",)
-
-
-@pytest.mark.parametrize(
-    "unit", [b"<script", b"<", b"<!--", b"<style>", b"<a href='x'", b"</script"]
-)
-def test_pathological_html_is_handled_quickly(unit: bytes) -> None:
-    body = b"<html>" + unit * (300_000 // len(unit))
-    started = time.perf_counter()
-    extract_messages(body)
-    assert time.perf_counter() - started < 1.0
-
-
-def test_deeply_nested_json_is_treated_as_text() -> None:
-    (message,) = extract_messages(b"[" * 100_000)
-    assert message.startswith("[[[")
-
-
-def test_long_bodies_are_capped() -> None:
-    (message,) = extract_messages(b"x" * 10_000)
-    assert len(message) <= 200
-    assert message.endswith("…")
-    huge = b"<html><body>" + b"word " * 2_000_000 + b"</body></html>"
-    (message,) = extract_messages(huge)
-    assert len(message) <= 200
-
-
-def test_many_messages_are_summarised() -> None:
-    body = json.dumps({"errors": [f"m{i}" for i in range(25)]}).encode()
-    messages = extract_messages(body)
-    assert len(messages) == 11
-    assert messages[-1] == "and 15 more"
-
-
-def test_control_characters_are_removed() -> None:
-    (message,) = extract_messages(b'{"errors": ["bad\\u001b[31m red\\r\\nline"]}')
-    assert "\x1b" not in message
-    assert "\r" not in message
-    assert message == "bad [31m red line"
-
-
-def test_invalid_utf8_does_not_crash() -> None:
-    (message,) = extract_messages(b"\xff\xfe broken \xc3")
-    assert "broken" in message
-
-
 def test_empty_body_falls_back_to_reason_phrase() -> None:
     error = error_from_response(_response(503), operation=OP)
     assert error.messages == ()
@@ -203,12 +120,6 @@ def test_password_and_token_echoed_by_api_are_redacted() -> None:
         assert "tok_live_ABC123" not in text
         assert "whatever-else" not in text
     assert error.messages[0] == "Password *** is too weak"
-
-
-def test_secret_in_html_entity_is_redacted() -> None:
-    body = b"<p>password was p&amp;ss&lt;word</p>"
-    (message,) = extract_messages(body, ["p&ss<word"])
-    assert message == "password was ***"
 
 
 def test_rate_limit_reads_retry_after() -> None:
@@ -257,8 +168,17 @@ def test_connection_errors() -> None:
     )
     assert str(error) == (
         "create container registry failed: could not reach Nodion for "
-        "POST /v1/container_registries: Connection refused"
+        "POST /v1/container_registries: Connection refused. Check `nodion:apiUrl` (or "
+        "NODION_API_URL), and that the API (or `nodion-pulumi emulator`) is running there"
     )
+    at = NodionConnectionError(
+        "Connection refused",
+        operation=OP,
+        method="GET",
+        path="/v1/container_registries",
+        url="http://127.0.0.1:9/v1/container_registries",
+    )
+    assert "GET http://127.0.0.1:9/v1/container_registries: Connection refused" in str(at)
     assert not error.request_sent
     timeout = NodionTimeoutError(
         "no response within 30 s",
@@ -288,3 +208,64 @@ def test_unexpected_response_message() -> None:
         "get container registry failed: unexpected response (HTTP 200) from "
         "GET /v1/container_registries/x: missing 'container_registry' in the response"
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "text", "cls"),
+    [
+        ("POST", "Credentials already exist", CredentialsAlreadyExistError),
+        ("DELETE", "Registry has no credentials", NoCredentialsError),
+        ("POST", "Registry is not a Nodion registry", NotNodionRegistryError),
+        ("POST", "Name can't be blank", BadRequestError),
+    ],
+)
+def test_documented_400s_get_their_own_class(
+    method: str, text: str, cls: type[BadRequestError]
+) -> None:
+    url = "https://api.nodion.com/v1/container_registries/reg-1/credentials"
+    body = json.dumps({"errors": [text]}).encode()
+    error = error_from_response(
+        _response(400, content=body, method=method, url=url), operation="credentials"
+    )
+    assert type(error) is cls
+    assert error.messages == (text,)
+    if cls is not BadRequestError:
+        assert error.registry_id == "reg-1"  # type: ignore[attr-defined]
+
+
+def test_credentials_already_exist_points_to_the_owner_not_to_revoking() -> None:
+    url = "https://api.nodion.com/v1/container_registries/reg-1/credentials"
+    body = b'{"errors": ["Credentials already exist"]}'
+    error = error_from_response(_response(400, content=body, url=url), operation=OP)
+    message = str(error)
+    assert "reg-1" in message
+    assert "another RegistryCredentials" in message
+    assert "pulumi.StackReference" in message
+    assert message.index("StackReference") < message.index("revoke")
+
+
+def test_not_a_nodion_registry_names_the_fix() -> None:
+    url = "https://api.nodion.com/v1/container_registries/ext-1/credentials"
+    body = b'{"errors": ["Registry is not a Nodion registry"]}'
+    message = str(error_from_response(_response(400, content=body, url=url), operation=OP))
+    assert "ext-1" in message
+    assert "get_nodion_registry" in message
+
+
+def test_every_error_ends_a_program_like_a_run_error() -> None:
+    # The language host prints a RunError's message alone, without a Python traceback.
+    for cls in (ConfigurationError, NoSuchRegionError, NodionConnectionError, APIError):
+        assert issubclass(cls, pulumi.RunError)
+        assert issubclass(cls, NodionError)
+    assert issubclass(NoSuchRegionError, LookupError)
+
+
+def test_named_failures_are_exported_from_the_package() -> None:
+    import nodion_pulumi as nodion
+    from nodion_pulumi import lookups, registry_credentials
+
+    assert nodion.CredentialsAlreadyExistError is CredentialsAlreadyExistError
+    assert registry_credentials.CredentialsAlreadyExistError is CredentialsAlreadyExistError
+    assert nodion.NoSuchRegionError is lookups.NoSuchRegionError is NoSuchRegionError
+    assert nodion.NotNodionRegistryError is NotNodionRegistryError
+    assert nodion.NoCredentialsError is NoCredentialsError

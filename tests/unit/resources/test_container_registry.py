@@ -68,11 +68,28 @@ def test_check_fills_the_default_hostname_and_drops_outputs(registries, emulator
     assert emulator.admin.requests() == []
 
 
-def test_check_accepts_unknowns_without_configuration(emulator) -> None:
-    provider = ContainerRegistryProvider()  # never configured: preview needs no token
+def test_check_accepts_unknowns_without_a_request(emulator, monkeypatch) -> None:
+    monkeypatch.setenv("NODION_API_TOKEN", "t")
+    monkeypatch.setenv("NODION_API_URL", emulator.url)
+    provider = ContainerRegistryProvider()
     result = provider.check({}, {"name": UNKNOWN, "registry_type": "custom", "hostname": UNKNOWN})
     assert result.failures == []
     assert emulator.admin.requests() == []
+
+
+def test_check_reports_a_missing_token_for_a_resource_to_create(emulator) -> None:
+    provider = ContainerRegistryProvider()  # never configured and no NODION_* variables
+    result = provider.check({}, {"name": "n", "registry_type": "docker_hub"})
+    [failure] = result.failures
+    assert "pulumi config set --secret nodion:apiToken" in failure.reason
+    assert "export NODION_API_TOKEN=" in failure.reason
+    assert emulator.admin.requests() == []
+
+
+def test_check_of_an_unchanged_resource_needs_no_token() -> None:
+    provider = ContainerRegistryProvider()  # an `up` without changes works as before
+    inputs = {"name": "n", "registry_type": "docker_hub", "hostname": "docker.io"}
+    assert provider.check(dict(inputs), dict(inputs)).failures == []
 
 
 # -- diff --------------------------------------------------------------------------------
