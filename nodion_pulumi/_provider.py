@@ -24,6 +24,7 @@ from the snapshot is confirmed with a GET before it is reported gone.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -210,6 +211,30 @@ def _session_for(config: Mapping[str, Any]) -> Session:
         return session
 
 
+# The methods the engine calls, through the SDK's provider host.
+_OPERATIONS = ("check", "diff", "create", "read", "update", "delete")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _message_last(operation: _F) -> _F:
+    """Raise our errors without the frames that led to them.
+
+    The SDK's provider host prints the whole traceback of a failed operation, and the CLI
+    shows it above the message: a dozen lines of our client's internals before the one line
+    that says what to do. Our errors carry everything in their message, so they leave with
+    the traceback cut and no chained cause; anything else (a bug) keeps its full traceback.
+    """
+
+    @functools.wraps(operation)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(*args, **kwargs)
+        except NodionError as error:
+            raise error.with_traceback(None) from None
+
+    return cast("_F", run)
+
+
 class NodionProvider(ResourceProvider):
     """Base of the package's dynamic providers."""
 
@@ -218,6 +243,12 @@ class NodionProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     _config: dict[str, Any] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _OPERATIONS:
+            if name in cls.__dict__:
+                setattr(cls, name, _message_last(cls.__dict__[name]))
 
     def configure(self, req: ConfigureRequest) -> None:
         self._config = {key: req.config.get(key) for key in CONFIG_KEYS}

@@ -22,6 +22,7 @@ from nodion_pulumi._errors import (
     NoCredentialsError,
     NodionError,
     NotFoundError,
+    credentials_exist_reason,
 )
 from nodion_pulumi._provider import (
     NodionProvider,
@@ -74,6 +75,8 @@ class RegistryCredentialsProvider(NodionProvider):
                 f"there is no registry {registry_id} in this Nodion project. Use the id of a "
                 'Nodion registry, e.g. nodion.get_nodion_registry("fra").id'
             )
+        elif registry.has_credentials:
+            reason = credentials_exist_reason(registry_id)
         elif not registry.is_nodion:
             reason = (
                 f"registry {registry_id} ({registry.name}, {registry.hostname}) is an external "

@@ -269,3 +269,11 @@ def test_named_failures_are_exported_from_the_package() -> None:
     assert nodion.NoSuchRegionError is lookups.NoSuchRegionError is NoSuchRegionError
     assert nodion.NotNodionRegistryError is NotNodionRegistryError
     assert nodion.NoCredentialsError is NoCredentialsError
+
+
+def test_known_400s_are_recognised_even_when_a_short_token_masks_letters() -> None:
+    url = "https://api.nodion.com/v1/container_registries/reg-1/credentials"
+    body = b'{"errors": ["Credentials already exist"]}'
+    error = error_from_response(_response(400, content=body, url=url), operation=OP, secrets=["t"])
+    assert isinstance(error, CredentialsAlreadyExistError)
+    assert error.messages == ("Creden***ials already exis***",)

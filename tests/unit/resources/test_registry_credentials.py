@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import traceback
 from typing import Any
 
 import pytest
@@ -59,6 +60,59 @@ def test_check_keeps_only_the_inputs(credentials, fra) -> None:
     result = credentials.check({}, news)
     assert result.failures == []
     assert result.inputs == {"registry_id": fra}
+
+
+def test_check_of_new_credentials_makes_one_list_call(credentials, fra, api_log) -> None:
+    assert credentials.check({}, {"registry_id": fra}).failures == []
+    assert credentials.check({}, {"registry_id": fra}).failures == []  # shared snapshot
+    assert api_log() == [("GET", "/v1/container_registries", [])]
+
+
+def test_check_of_existing_credentials_makes_no_request(credentials, fra, api_log) -> None:
+    assert credentials.check({"registry_id": fra}, {"registry_id": fra}).failures == []
+    assert api_log() == []
+
+
+def test_check_refuses_a_missing_registry(credentials, emulator) -> None:
+    [failure] = credentials.check({}, {"registry_id": "nope-1"}).failures
+    assert failure.property == "registry_id"
+    assert "there is no registry nope-1" in failure.reason
+    assert "get_nodion_registry" in failure.reason
+
+
+def test_check_refuses_an_external_registry(credentials, create_registry) -> None:
+    registry_id, _outs = create_registry()
+    [failure] = credentials.check({}, {"registry_id": registry_id}).failures
+    assert failure.property == "registry_id"
+    assert "is an external registry" in failure.reason
+    assert "get_nodion_registry" in failure.reason
+
+
+def test_check_refuses_a_registry_that_already_has_credentials(
+    created, credentials, fra, api_log
+) -> None:
+    [failure] = credentials.check({}, {"registry_id": fra}).failures
+    assert "already has push/pull credentials" in failure.reason
+    assert "StackReference" in failure.reason
+    assert api_log()[-1] == ("GET", "/v1/container_registries", [])
+
+
+def test_provider_errors_leave_without_our_frames(credentials, created, fra) -> None:
+    with pytest.raises(CredentialsAlreadyExistError) as raised:
+        credentials.create({"registry_id": fra})
+    # Only the wrapper's own frame is left: the CLI shows the message, not the client's path.
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    assert [frame.name for frame in frames][-1] == "run"
+    assert not any(frame.filename.endswith("_client.py") for frame in frames)
+    assert raised.value.__cause__ is None
+    assert raised.value.__suppress_context__
+
+
+def test_other_exceptions_keep_their_traceback(credentials) -> None:
+    with pytest.raises(KeyError) as raised:
+        credentials.create({})  # a bug, not a Nodion failure: keep every frame
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    assert any(frame.name == "create" for frame in frames)
 
 
 # Never configured: a diff that called the API would fail with a ConfigurationError.
