@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         result = stack.up(policy_packs=policy_packs, on_output=print)
     except auto.CommandError as exc:
-        # The engine's own output, already printed above, says what failed.
-        print(f"deploy: {args.operation} of the stack failed: {exc}", file=sys.stderr)
+        # Its text repeats the engine's output, already printed above; the errors are at its end.
+        errors = str(exc).partition("\n stderr: ")[2].strip() or str(exc)
+        print(f"deploy: {args.operation} failed:\n{errors}", file=sys.stderr)
         return 1
     print(f"deploy: up of {stack.name}: {_changes(result.summary.resource_changes)} change(s)")
     _print_outputs(result.outputs)

@@ -56,6 +56,13 @@ def test_the_ci_program_deploys_the_quickstart_then_changes_nothing(
     assert "nodion-credentials-protected" in preview.stdout  # the policy pack ran
     assert _ghcr(nodion_emulator) == []
 
+    wrong = _deploy(engine, work_dir, "up", **{**api, "NODION_API_TOKEN": "wrong-token-2c9e"})
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith("deploy: up failed:\nerror: ")
+    assert "HTTP 401" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    assert _ghcr(nodion_emulator) == []
+
     first = _deploy(engine, work_dir, "up", **api)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "deploy: up of ci: 4 change(s)" in first.stdout
@@ -73,7 +80,7 @@ def test_the_ci_program_deploys_the_quickstart_then_changes_nothing(
     leaked = [TOKEN, *EXTERNAL_TOKENS.values(), str(outputs["registryPassword"].value)]
     haystacks = {
         f"{name} {stream}": getattr(run, stream)
-        for name, run in (("preview", preview), ("first up", first), ("second up", second))
+        for name, run in (("preview", preview), ("wrong", wrong), ("up", first), ("again", second))
         for stream in ("stdout", "stderr")
     }
     haystacks.update({str(p): p.read_text(errors="replace") for p in engine.state_files()})
