@@ -119,7 +119,8 @@ def test_adopt_id_of_a_missing_registry_fails_clearly(
     stack.set_spec({"registries": [spec]})
     with pytest.raises(auto.CommandError) as failure:
         stack.up()
-    assert f"adopt_id: there is no registry {missing} to adopt" in str(failure.value)
+    assert f"there is no registry {missing} to adopt" in str(failure.value)
+    assert "property adopt_id" in str(failure.value), "caught at preview, by check"
     assert stack.emulator.admin.writes() == []
 
 
