@@ -67,7 +67,6 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "UnexpectedResponseError",
-    "credentials_exist_reason",
     "error_from_response",
 ]
 
@@ -229,22 +228,17 @@ class CredentialsAlreadyExistError(_RegistryBadRequest):
     """The registry already has credentials, which Pulumi did not create and cannot read."""
 
     def __str__(self) -> str:
-        return f"{self.operation} failed: {credentials_exist_reason(self.registry_id)}"
-
-
-def credentials_exist_reason(registry_id: str) -> str:
-    """Why credentials cannot be created for a registry that has some, and what to do;
-    shared by the preview's check and the failed create."""
-    return (
-        f"Nodion registry {registry_id} already has push/pull credentials, and Nodion shows "
-        "a password only once, so they cannot be captured. Usually another "
-        "RegistryCredentials owns them, in this stack or another one (a registry has one "
-        "set of credentials). Keep one RegistryCredentials per registry and share its "
-        "outputs: in this stack use that resource's outputs; from another stack read them "
-        "with a pulumi.StackReference to the stack that owns it. Only if no stack owns them "
-        "(made in the Nodion dashboard), revoke them there and run `pulumi up` again: "
-        "whoever still uses them loses access."
-    )
+        return (
+            f"{self.operation} failed: Nodion registry {self.registry_id} already has "
+            "push/pull credentials, and Nodion shows "
+            "a password only once, so they cannot be captured. Usually another "
+            "RegistryCredentials owns them, in this stack or another one (a registry has one "
+            "set of credentials). Keep one RegistryCredentials per registry and share its "
+            "outputs: in this stack use that resource's outputs; from another stack read them "
+            "with a pulumi.StackReference to the stack that owns it. Only if no stack owns them "
+            "(made in the Nodion dashboard), revoke them there and run `pulumi up` again: "
+            "whoever still uses them loses access."
+        )
 
 
 class NoCredentialsError(_RegistryBadRequest):

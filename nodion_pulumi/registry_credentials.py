@@ -22,7 +22,6 @@ from nodion_pulumi._errors import (
     NoCredentialsError,
     NodionError,
     NotFoundError,
-    credentials_exist_reason,
 )
 from nodion_pulumi._provider import (
     NodionProvider,
@@ -66,7 +65,12 @@ class RegistryCredentialsProvider(NodionProvider):
     def _registry_failures(self, registry_id: Any) -> list[CheckFailure]:
         """For credentials about to be created: is there a Nodion registry to create them
         for? One list call, shared by the run, and only on creation (no old inputs), so an
-        `up` without changes still makes no request."""
+        `up` without changes still makes no request.
+
+        Existing credentials are not refused here: the engine checks a replacement (a
+        rotation by ``triggers``) without old inputs too, while the credentials it is about
+        to revoke still exist. A create that meets someone else's fails with
+        :class:`CredentialsAlreadyExistError`."""
         if not isinstance(registry_id, str) or is_unknown(registry_id):
             return []
         registry = self.session.listed(registry_id)
@@ -75,8 +79,6 @@ class RegistryCredentialsProvider(NodionProvider):
                 f"there is no registry {registry_id} in this Nodion project. Use the id of a "
                 'Nodion registry, e.g. nodion.get_nodion_registry("fra").id'
             )
-        elif registry.has_credentials:
-            reason = credentials_exist_reason(registry_id)
         elif not registry.is_nodion:
             reason = (
                 f"registry {registry_id} ({registry.name}, {registry.hostname}) is an external "
