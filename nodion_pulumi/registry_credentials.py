@@ -260,7 +260,10 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
 
     The resource id is the registry's id. ``password`` and ``docker_config_json`` (a
     ``.dockerconfigjson`` document for Kubernetes pull secrets or CI) are secret outputs.
-    Protect this resource (``protect=True``): deleting it revokes the credentials.
+    Protect this resource (``protect=True``): deleting it revokes the credentials. Pulumi
+    refuses to replace a protected resource, so a rotation (a change of ``triggers`` or
+    ``registry_id``) then fails at preview; rotate with ``pulumi state unprotect <urn>``
+    followed by ``pulumi up``, which protects the new credentials again.
     """
 
     @overload
