@@ -30,6 +30,14 @@ SENSITIVE_HEADERS = frozenset(
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"'<>,;]+")
 
 
+# A secret this short (a demo token such as ``t``) occurs inside ordinary words; replacing
+# every occurrence would turn "Connection refused" into "Connec***ion refused" and hide the
+# message. Such a secret is masked where it stands as a token of its own, which is how a
+# credential appears when it is echoed.
+SHORT_SECRET = 8
+_WORD_CHAR = r"[A-Za-z0-9_-]"
+
+
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Replace every occurrence of each secret, and any bearer credential, with ``***``.
 
@@ -38,7 +46,11 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """
     values = sorted({s for s in secrets if s}, key=len, reverse=True)
     for value in values:
-        text = text.replace(value, MASK)
+        if len(value) >= SHORT_SECRET:
+            text = text.replace(value, MASK)
+        else:
+            alone = rf"(?<!{_WORD_CHAR}){re.escape(value)}(?!{_WORD_CHAR})"
+            text = re.sub(alone, MASK, text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
 
 
