@@ -10,7 +10,7 @@ revokes the old credentials before new ones are generated.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource
@@ -343,10 +343,7 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
 
     @property
     @pulumi.getter
-    # typing.Optional, not "| None": the SDKs released before pulumi/pulumi#19207 (April
-    # 2025) recognise only the former when they convert the engine's value, and fail on a
-    # mapping they cannot match to the type.
-    def triggers(self) -> pulumi.Output[Optional[Mapping[str, Any]]]:  # noqa: UP045
+    def triggers(self) -> pulumi.Output[Mapping[str, Any] | None]:
         """The declared triggers: any change rotates the credentials, revoking the old ones
         first."""
         return output(self, "triggers")
