@@ -147,6 +147,7 @@ class Session:
         self._snapshot_time = 0.0
         # Registries this process created or recovered: a recovery never picks one twice.
         self.claimed: set[str] = set()
+        self._reached = False
 
     def wrote(self) -> None:
         """Forget the snapshot: it may predate a write of ours."""
@@ -168,8 +169,16 @@ class Session:
                 self._snapshot = {r.id: r for r in registries}
                 self._snapshot_generation = generation
                 self._snapshot_time = time.monotonic()
+                self._reached = True
             assert self._snapshot is not None
             return self._snapshot.get(registry_id)
+
+    def reach(self) -> None:
+        """Ask Nodion once per process, unless a list call already answered: proves at
+        preview that the URL and the token work, so an `up` does not learn it from its first
+        write. Later creations in the run cost no request."""
+        if not self._reached:
+            self.listed("")
 
     def read_registry(self, registry_id: str) -> Registry | None:
         """The registry as Nodion has it now, or None when it no longer exists."""
@@ -271,6 +280,18 @@ class NodionProvider(ResourceProvider):
         except ConfigurationError as error:
             return [CheckFailure("", str(error))]
         return []
+
+    def api_failures(self, look: Callable[[Session], list[CheckFailure]]) -> list[CheckFailure]:
+        """Checks at preview that ask Nodion, for a resource about to be created.
+
+        A Nodion that cannot be reached, or that refuses the token, becomes the check's
+        failure: one line naming the URL or the setting to fix, shown at preview, instead of
+        an error with the SDK's frames at the first write of an `up`.
+        """
+        try:
+            return look(self.session)
+        except NodionError as error:
+            return [CheckFailure("", str(error))]
 
     def __getstate__(self) -> dict[str, Any]:
         # Configuration never travels with the pickled provider.

@@ -58,6 +58,18 @@ def _timestamp(value: Any) -> str:
     return str(value.isoformat(timespec="milliseconds"))
 
 
+def _creation_failures(session: Session, checked: dict[str, Any]) -> list[CheckFailure]:
+    """For a registry about to be created: Nodion answers with this URL and token, and an
+    ``adopt_id`` names a registry it can take over (adoption happens at creation only). One
+    list call, shared by the run."""
+    adopt_id = checked.get(ADOPT_ID)
+    if not isinstance(adopt_id, str) or is_unknown(adopt_id):
+        session.reach()
+        return []
+    problem = _adoption_problem(adopt_id, session.listed(adopt_id), checked.get("registry_type"))
+    return [CheckFailure(ADOPT_ID, problem)] if problem else []
+
+
 def _adoption_problem(registry_id: str, existing: Registry | None, wanted: Any) -> str | None:
     """Why ``adopt_id`` cannot take over ``existing``, or None when it can."""
     if existing is None:
@@ -104,15 +116,8 @@ class ContainerRegistryProvider(NodionProvider):
         checked, failures = check_registry_inputs(inputs, is_unknown)
         found = [CheckFailure(f.field, f.reason) for f in failures]
         found += self.configuration_failures(olds, news)
-        adopt_id = checked.get(ADOPT_ID)
-        if not found and not olds and isinstance(adopt_id, str) and not is_unknown(adopt_id):
-            # Adoption happens at creation only: check its target at preview, with the one
-            # list call the run shares.
-            problem = _adoption_problem(
-                adopt_id, self.session.listed(adopt_id), checked.get("registry_type")
-            )
-            if problem:
-                found.append(CheckFailure(ADOPT_ID, problem))
+        if not found and not olds:
+            found += self.api_failures(lambda session: _creation_failures(session, checked))
         return CheckResult(checked, found)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -50,6 +50,35 @@ SECRET_OUTPUTS = ["password", "docker_config_json"]
 RECOVERY_ATTEMPTS = 3
 
 
+def _registry_failures(session: Session, registry_id: Any) -> list[CheckFailure]:
+    """For credentials about to be created: is there a Nodion registry to create them
+    for? One list call, shared by the run, and only on creation (no old inputs), so an
+    `up` without changes still makes no request.
+
+    Existing credentials are not refused here: the engine checks a replacement (a
+    rotation by ``triggers``) without old inputs too, while the credentials it is about
+    to revoke still exist. A create that meets someone else's fails with
+    :class:`CredentialsAlreadyExistError`."""
+    if not isinstance(registry_id, str) or is_unknown(registry_id):
+        return []
+    registry = session.listed(registry_id)
+    if registry is None:
+        reason = (
+            f"there is no registry {registry_id} in this Nodion project. Use the id of a "
+            'Nodion registry, e.g. nodion.get_nodion_registry("fra").id'
+        )
+    elif not registry.is_nodion:
+        reason = (
+            f"registry {registry_id} ({registry.name}, {registry.hostname}) is an external "
+            "registry; Nodion generates credentials for its own registries only. Use "
+            'nodion.get_nodion_registry("fra").id; an external registry\'s login is the '
+            "username and password of its ContainerRegistry"
+        )
+    else:
+        return []
+    return [CheckFailure("registry_id", reason)]
+
+
 class RegistryCredentialsProvider(NodionProvider):
     """Generates, tracks and revokes the credentials of one Nodion registry."""
 
@@ -59,36 +88,9 @@ class RegistryCredentialsProvider(NodionProvider):
         found = [CheckFailure(f.field, f.reason) for f in failures]
         found += self.configuration_failures(olds, news)
         if not found and not olds:
-            found += self._registry_failures(checked.get("registry_id"))
+            registry_id = checked.get("registry_id")
+            found += self.api_failures(lambda session: _registry_failures(session, registry_id))
         return CheckResult(checked, found)
-
-    def _registry_failures(self, registry_id: Any) -> list[CheckFailure]:
-        """For credentials about to be created: is there a Nodion registry to create them
-        for? One list call, shared by the run, and only on creation (no old inputs), so an
-        `up` without changes still makes no request.
-
-        Existing credentials are not refused here: the engine checks a replacement (a
-        rotation by ``triggers``) without old inputs too, while the credentials it is about
-        to revoke still exist. A create that meets someone else's fails with
-        :class:`CredentialsAlreadyExistError`."""
-        if not isinstance(registry_id, str) or is_unknown(registry_id):
-            return []
-        registry = self.session.listed(registry_id)
-        if registry is None:
-            reason = (
-                f"there is no registry {registry_id} in this Nodion project. Use the id of a "
-                'Nodion registry, e.g. nodion.get_nodion_registry("fra").id'
-            )
-        elif not registry.is_nodion:
-            reason = (
-                f"registry {registry_id} ({registry.name}, {registry.hostname}) is an external "
-                "registry; Nodion generates credentials for its own registries only. Use "
-                'nodion.get_nodion_registry("fra").id; an external registry\'s login is the '
-                "username and password of its ContainerRegistry"
-            )
-        else:
-            return []
-        return [CheckFailure("registry_id", reason)]
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [

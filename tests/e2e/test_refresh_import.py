@@ -219,7 +219,10 @@ def test_a_wrong_token_fails_with_a_clear_401(
     with pytest.raises(auto.CommandError) as failure:
         stack.up()
     message = str(failure.value)
-    assert "create container registry failed: HTTP 401" in message
+    # Caught by the check of the registry to create, before any write.
+    assert "list container registries failed: HTTP 401" in message
     assert "nodion:apiToken" in message
+    assert stack.emulator.admin.writes() == []
     # One attempt, refused: a 401 is not retried.
-    assert [w["status"] for w in stack.emulator.admin.writes()] == [401]
+    reads = [r for r in stack.emulator.admin.requests() if r["path"].startswith("/v1")]
+    assert [(r["method"], r["status"]) for r in reads] == [("GET", 401)]

@@ -59,22 +59,50 @@ def test_check_failures_make_no_request(registries, emulator) -> None:
     assert emulator.admin.requests() == []
 
 
-def test_check_fills_the_default_hostname_and_drops_outputs(registries, emulator) -> None:
+def test_check_fills_the_default_hostname_and_drops_outputs(registries, api_log) -> None:
     # The engine hands check() the declared props, including the unset outputs.
     news = {"name": "hub", "registry_type": "docker_hub", "status": None, "created_at": None}
     result = registries.check({}, news)
     assert result.failures == []
     assert result.inputs == {"name": "hub", "registry_type": "docker_hub", "hostname": "docker.io"}
-    assert emulator.admin.requests() == []
 
 
-def test_check_accepts_unknowns_without_a_request(emulator, monkeypatch) -> None:
-    monkeypatch.setenv("NODION_API_TOKEN", "t")
+def test_checks_of_creations_ask_nodion_once_per_process_and_never_write(
+    registries, api_log
+) -> None:
+    for name in ("a", "b", "c"):
+        assert registries.check({}, {"name": name, "registry_type": "ghcr"}).failures == []
+    assert api_log() == [("GET", "/v1/container_registries", [])]
+
+
+def test_a_wrong_token_fails_the_check_of_a_creation_in_one_line(configure, api_log) -> None:
+    provider = configure(ContainerRegistryProvider(), token="not-the-token")
+    [failure] = provider.check({}, {"name": "n", "registry_type": "docker_hub"}).failures
+    assert "HTTP 401" in failure.reason
+    assert "nodion:apiToken" in failure.reason
+    assert "not-the-token" not in failure.reason
+    assert "\n" not in failure.reason
+    assert [method for method, _, _ in api_log()] == ["GET"]
+
+
+def test_an_unreachable_api_fails_the_check_of_a_creation_naming_the_url(configure) -> None:
+    url = "http://127.0.0.1:9/v1"  # the discard port: nothing listens there
+    provider = configure(ContainerRegistryProvider(), url=url)
+    [failure] = provider.check({}, {"name": "n", "registry_type": "docker_hub"}).failures
+    assert url in failure.reason
+    assert "nodion:apiUrl" in failure.reason
+
+
+def test_check_accepts_unknowns_and_only_reads(emulator, monkeypatch) -> None:
+    monkeypatch.setenv("NODION_API_TOKEN", "test-token")  # the emulator fixture's
     monkeypatch.setenv("NODION_API_URL", emulator.url)
     provider = ContainerRegistryProvider()
     result = provider.check({}, {"name": UNKNOWN, "registry_type": "custom", "hostname": UNKNOWN})
     assert result.failures == []
-    assert emulator.admin.requests() == []
+    # Values unknown at preview do not stop it from proving the URL and the token work.
+    assert [(r["method"], r["path"]) for r in emulator.admin.requests()] == [
+        ("GET", "/v1/container_registries")
+    ]
 
 
 def test_check_reports_a_missing_token_for_a_resource_to_create(emulator) -> None:
@@ -192,7 +220,8 @@ def test_create_registers_the_registry_with_all_outputs(create_registry, emulato
 def test_create_sends_one_post_with_the_declared_fields(create_registry, api_log) -> None:
     create_registry(name="hub", registry_type="docker_hub")
     assert api_log() == [
-        ("POST", "/v1/container_registries", ["hostname", "name", "registry_type"])
+        ("GET", "/v1/container_registries", []),  # the check: Nodion answers this token
+        ("POST", "/v1/container_registries", ["hostname", "name", "registry_type"]),
     ]
 
 
