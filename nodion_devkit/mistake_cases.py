@@ -57,10 +57,6 @@ _ROTATION = (
     "    opts=pulumi.ResourceOptions(protect=True),\n"
     ")\n"
 )
-_NO_CALL_AT_PREVIEW = (
-    "a ContainerRegistry being created without adopt_id makes no API call at preview (only "
-    "adopt_id and a RegistryCredentials being created are checked against the API)"
-)
 
 
 def _custom(hostname: str) -> dict[str, str]:
@@ -153,8 +149,6 @@ CASES: tuple[Case, ...] = (
         "provider",
         _registry(registry_type="docker_hub"),
         url="dead",
-        expected="up",
-        later_because=_NO_CALL_AT_PREVIEW,
     ),
     Case(
         "api-url-without-v1",
