@@ -29,12 +29,14 @@ __all__ = [
     "CONFIG_KEYS",
     "CONFIG_PROJECT_ID",
     "CONFIG_TIMEOUT",
+    "CONFIG_VERIFY_CREDENTIALS",
     "DEFAULT_API_URL",
     "DEFAULT_TIMEOUT",
     "ENV_API_TOKEN",
     "ENV_API_URL",
     "ENV_PROJECT_ID",
     "ENV_TIMEOUT",
+    "ENV_VERIFY_CREDENTIALS",
     "MISSING_TOKEN_MESSAGE",
     "ConfigSource",
     "Settings",
@@ -49,12 +51,20 @@ CONFIG_API_TOKEN = "nodion:apiToken"  # noqa: S105 (a key name, not a secret)
 CONFIG_API_URL = "nodion:apiUrl"
 CONFIG_PROJECT_ID = "nodion:projectId"
 CONFIG_TIMEOUT = "nodion:timeout"
+CONFIG_VERIFY_CREDENTIALS = "nodion:verifyCredentials"
 ENV_API_TOKEN = "NODION_API_TOKEN"  # noqa: S105 (a variable name, not a secret)
 ENV_API_URL = "NODION_API_URL"
 ENV_PROJECT_ID = "NODION_PROJECT_ID"
 ENV_TIMEOUT = "NODION_TIMEOUT"
+ENV_VERIFY_CREDENTIALS = "NODION_VERIFY_CREDENTIALS"
 # Every stack configuration key the package reads.
-CONFIG_KEYS = (CONFIG_API_TOKEN, CONFIG_API_URL, CONFIG_PROJECT_ID, CONFIG_TIMEOUT)
+CONFIG_KEYS = (
+    CONFIG_API_TOKEN,
+    CONFIG_API_URL,
+    CONFIG_PROJECT_ID,
+    CONFIG_TIMEOUT,
+    CONFIG_VERIFY_CREDENTIALS,
+)
 
 MISSING_TOKEN_MESSAGE = (
     "No Nodion API token is configured. Set one for this stack with\n"
@@ -141,12 +151,15 @@ class Settings:
 
     ``api_token`` is a :class:`~pydantic.SecretStr` so that the settings can be printed
     or logged without revealing it. A plain ``str`` is accepted and wrapped.
+    ``verify_credentials`` says whether a refresh asks the registry itself whether captured
+    credentials still work (see ``nodion_pulumi._verify``).
     """
 
     api_token: SecretStr
     api_url: str = DEFAULT_API_URL
     project_id: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    verify_credentials: bool = True
 
     def __post_init__(self) -> None:
         from pydantic import SecretStr  # imported here: pydantic is slow to load
@@ -173,6 +186,8 @@ def _lookup(
     """The first non-blank value and the name of where it came from."""
     if config is not None:
         value = config.get(config_key)
+        if isinstance(value, bool) and config_key == CONFIG_VERIFY_CREDENTIALS:
+            value = str(value).lower()  # a program's own config may hold a real boolean
         if value is not None:
             if not isinstance(value, str):
                 raise ConfigurationError(
@@ -205,12 +220,23 @@ def resolve_settings(
     url, url_source = _lookup(config, env, CONFIG_API_URL, ENV_API_URL)
     project, project_source = _lookup(config, env, CONFIG_PROJECT_ID, ENV_PROJECT_ID)
     timeout, timeout_source = _lookup(config, env, CONFIG_TIMEOUT, ENV_TIMEOUT)
+    verify, verify_source = _lookup(config, env, CONFIG_VERIFY_CREDENTIALS, ENV_VERIFY_CREDENTIALS)
     return Settings(
         api_token=SecretStr(_validate_token(token, token_source)),
         api_url=DEFAULT_API_URL if url is None else _validate_api_url(url, url_source),
         project_id=None if project is None else _validate_project_id(project, project_source),
         timeout=DEFAULT_TIMEOUT if timeout is None else _parse_timeout(timeout, timeout_source),
+        verify_credentials=True if verify is None else _parse_switch(verify, verify_source),
     )
+
+
+def _parse_switch(value: str, source: str) -> bool:
+    """``true`` or ``false``, as Pulumi writes booleans into stack config."""
+    normal = value.strip().lower()
+    if normal in ("true", "false"):
+        return normal == "true"
+    shown = repr(value) if len(value) <= 40 else "the given value"
+    raise ConfigurationError(f"{source} must be true or false, got {shown}")
 
 
 def _parse_timeout(value: str, source: str) -> float:

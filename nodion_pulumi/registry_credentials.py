@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource
 
+from nodion_pulumi._config import CONFIG_VERIFY_CREDENTIALS
 from nodion_pulumi._errors import (
     APIError,
     CredentialsAlreadyExistError,  # re-exported: this module defined it before
@@ -35,7 +36,7 @@ from nodion_pulumi._provider import (
 from nodion_pulumi._validation import check_credentials_inputs
 
 if TYPE_CHECKING:
-    from nodion_pulumi._models import Credentials
+    from nodion_pulumi._models import Credentials, Registry
 
 __all__ = [
     "CredentialsAlreadyExistError",
@@ -171,9 +172,18 @@ class RegistryCredentialsProvider(NodionProvider):
                 "RegistryCredentials without importing it; if the registry already has "
                 "credentials, revoke them in the Nodion dashboard first."
             )
-        registry = self.session.read_registry(registry_id)
-        if registry is None or not registry.has_credentials:
-            # Gone outside Pulumi: drop from state so that the next `up` generates new ones.
+        session = self.session
+        registry = session.read_registry(registry_id)
+        if registry is None:
+            return ReadResult("", {})  # the registry is gone, and its credentials with it
+        if not registry.has_credentials:
+            warn(
+                f"the credentials of registry {registry_id} ({registry.hostname}) were revoked "
+                "outside this stack; they are removed from the state, and the next `pulumi up` "
+                "generates new ones"
+            )
+            return ReadResult("", {})
+        if session.client.settings.verify_credentials and not _still_valid(registry, props):
             return ReadResult("", {})
         outs = {**props, "hostname": registry.hostname}
         inputs = {key: props[key] for key in INPUTS if props.get(key) is not None}
@@ -203,6 +213,38 @@ class RegistryCredentialsProvider(NodionProvider):
             "through the API; they were removed from the Pulumi state but stay valid until "
             "you revoke them in the Nodion dashboard."
         )
+
+
+def _still_valid(registry: Registry, props: Mapping[str, Any]) -> bool:
+    """Whether the registry accepts the captured credentials, or cannot say.
+
+    Nodion reports ``has_credentials`` for any set, including one regenerated in the dashboard
+    or by another stack; only the registry knows whether the captured password still works.
+    Only a refusal drops the credentials: a registry that cannot be reached says nothing about
+    them, and dropping working credentials would make the next `up` fail needlessly.
+    """
+    from nodion_pulumi._verify import Verdict, verify_credentials
+
+    verification = verify_credentials(
+        registry.hostname, str(props.get("username") or ""), str(props["password"])
+    )
+    if verification.verdict is Verdict.REJECTED:
+        warn(
+            f"the registry refused the credentials of registry {registry.id} captured in this "
+            f"stack ({verification.reason}): they were revoked or regenerated outside this "
+            "stack, in the Nodion dashboard or by another stack. They are removed from the "
+            "state. The next `pulumi up` generates new ones if the registry has none; if "
+            "another stack now holds them, it fails and says how to share that stack's "
+            "credentials instead."
+        )
+        return False
+    if verification.verdict is Verdict.UNKNOWN:
+        warn(
+            f"could not verify the credentials of registry {registry.id} against "
+            f"{registry.hostname}: {verification.reason}. They stay in the state. Set "
+            f"{CONFIG_VERIFY_CREDENTIALS} to false to skip this check."
+        )
+    return True
 
 
 def _revoke_lost(session: Session, registry_id: str, error: NodionError) -> None:

@@ -25,6 +25,7 @@ def test_defaults() -> None:
     assert settings.api_url == DEFAULT_API_URL == "https://api.nodion.com/v1"
     assert settings.project_id is None
     assert settings.timeout == 30.0
+    assert settings.verify_credentials is True
 
 
 def test_stack_config_wins_over_environment() -> None:
@@ -216,3 +217,27 @@ def test_timeout_from_stack_config_then_environment() -> None:
 def test_bad_timeout_names_the_key_and_what_is_valid(value: str) -> None:
     with pytest.raises(ConfigurationError, match=r"nodion:timeout must be a .*number of seconds"):
         resolve_settings({"nodion:apiToken": "t", "nodion:timeout": value}, {})
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "expected"),
+    [
+        ({"nodion:verifyCredentials": "false"}, {}, False),
+        ({"nodion:verifyCredentials": " TRUE "}, {"NODION_VERIFY_CREDENTIALS": "false"}, True),
+        ({"nodion:verifyCredentials": False}, {}, False),
+        ({}, {"NODION_VERIFY_CREDENTIALS": "False"}, False),
+        ({"nodion:verifyCredentials": ""}, {"NODION_VERIFY_CREDENTIALS": "false"}, False),
+    ],
+)
+def test_verify_credentials_from_stack_config_then_environment(
+    config: dict[str, Any], environ: dict[str, str], expected: bool
+) -> None:
+    settings = resolve_settings({"nodion:apiToken": "tok", **config}, environ)
+    assert settings.verify_credentials is expected
+
+
+@pytest.mark.parametrize("value", ["no", "0", "off", "yes please"])
+def test_bad_verify_credentials_names_the_key_and_what_is_valid(value: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings({"nodion:apiToken": "tok"}, {"NODION_VERIFY_CREDENTIALS": value})
+    assert str(caught.value) == f"NODION_VERIFY_CREDENTIALS must be true or false, got {value!r}"

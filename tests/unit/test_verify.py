@@ -1,0 +1,275 @@
+"""The registry login check, against scripted registries (httpx.MockTransport).
+
+Every exchange is recorded, so each test also proves where the password went: only to the
+registry's own host or the realm it named, and never into a verdict's reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from nodion_pulumi import _verify
+from nodion_pulumi._verify import (
+    MAX_CONCURRENT_VERIFICATIONS,
+    VERIFY_ATTEMPTS,
+    Challenge,
+    Verdict,
+    Verification,
+    parse_challenges,
+    verify_credentials,
+)
+
+HOST = "registry.fra.nodion.net"
+USER = "nodion-fra-user"
+PASSWORD = "pw-8f2c61d0e4b7a395"
+BASIC = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+BEARER = f'Bearer realm="https://{HOST}/token",service="{HOST}"'
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Registry:
+    """A scripted registry that records each request it got."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.handler(request)
+
+    def verify(self, hostname: str = HOST, password: str = PASSWORD) -> Verification:
+        result = verify_credentials(
+            hostname, USER, password, transport=httpx.MockTransport(self), timeout=1.0
+        )
+        assert PASSWORD not in result.reason
+        for request in self.requests:
+            if "authorization" in request.headers:
+                assert request.url.scheme == "https" or request.url.host == "127.0.0.1"
+                assert request.url.host in (hostname.split(":")[0], "auth.example.com")
+        return result
+
+    @property
+    def paths(self) -> list[str]:
+        return [f"{r.method} {r.url.host}{r.url.path}" for r in self.requests]
+
+
+def challenge(header: str | None) -> Handler:
+    """A registry whose ``/v2/`` asks for ``header`` and whose realm checks the password."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        auth = request.headers.get("authorization")
+        if request.url.path == "/v2/":
+            if header is None or auth == BASIC:
+                return httpx.Response(200, json={})
+            return httpx.Response(401, headers={"WWW-Authenticate": header})
+        if request.url.path == "/token":
+            return httpx.Response(200 if auth == BASIC else 401, json={"token": "t"})
+        return httpx.Response(404)
+
+    return handle
+
+
+def test_bearer_flow_accepts_the_current_password() -> None:
+    registry = Registry(challenge(BEARER))
+    assert registry.verify() == Verification(Verdict.VALID)
+    ping, token = registry.requests
+    assert str(ping.url) == f"https://{HOST}/v2/"
+    assert "authorization" not in ping.headers
+    assert token.url.path == "/token"
+    assert token.headers["authorization"] == BASIC
+    assert dict(token.url.params) == {"service": HOST, "account": USER}
+
+
+def test_bearer_flow_rejects_another_password() -> None:
+    result = Registry(challenge(BEARER)).verify(password="pw-regenerated-elsewhere")
+    assert result.verdict is Verdict.REJECTED
+    assert f"refused user '{USER}'" in result.reason
+    assert "HTTP 401" in result.reason
+    assert "account" not in result.reason  # the query is left out of messages
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_realm_refusing_the_login_rejects(status: int) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(401, headers={"WWW-Authenticate": BEARER})
+        return httpx.Response(status)
+
+    assert Registry(handle).verify().verdict is Verdict.REJECTED
+
+
+def test_a_realm_on_another_https_host_gets_the_login() -> None:
+    realm = 'Bearer realm="https://auth.example.com/token",service="reg"'
+    registry = Registry(challenge(realm))
+    assert registry.verify().verdict is Verdict.VALID
+    assert registry.paths == [f"GET {HOST}/v2/", "GET auth.example.com/token"]
+
+
+def test_basic_challenge_logs_in_at_v2() -> None:
+    registry = Registry(challenge('Basic realm="Registry"'))
+    assert registry.verify().verdict is Verdict.VALID
+    assert registry.requests[1].headers["authorization"] == BASIC
+    assert registry.verify(password="pw-wrong-0000").verdict is Verdict.REJECTED
+
+
+def test_an_open_registry_proves_nothing() -> None:
+    registry = Registry(challenge(None))
+    result = registry.verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert "open registry" in result.reason
+    assert len(registry.requests) == 1  # the password was never sent
+
+
+@pytest.mark.parametrize(
+    "header", ["Negotiate", 'Bearer service="no-realm"', 'Digest realm="r", nonce="n"']
+)
+def test_a_challenge_outside_the_protocol_is_unknown(header: str) -> None:
+    registry = Registry(challenge(header))
+    assert registry.verify().verdict is Verdict.UNKNOWN
+    assert all("authorization" not in r.headers for r in registry.requests)
+
+
+@pytest.mark.parametrize(
+    "realm",
+    ["http://auth.example.com/token", "ftp://auth.example.com/token", "/token", "https:///x"],
+)
+def test_the_password_never_goes_to_a_realm_without_https(realm: str) -> None:
+    registry = Registry(challenge(f'Bearer realm="{realm}",service="s"'))
+    result = registry.verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert len(registry.requests) == 1
+
+
+def test_plain_http_only_for_a_loopback_registry_and_realm() -> None:
+    realm = 'Bearer realm="http://127.0.0.1:5000/token",service="local"'
+    registry = Registry(challenge(realm))
+    assert registry.verify("127.0.0.1:5000").verdict is Verdict.VALID
+    assert [str(r.url).split("?")[0] for r in registry.requests] == [
+        "http://127.0.0.1:5000/v2/",
+        "http://127.0.0.1:5000/token",
+    ]
+
+
+def test_a_redirect_from_the_realm_is_not_followed() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(401, headers={"WWW-Authenticate": BEARER})
+        return httpx.Response(302, headers={"Location": "https://elsewhere.example/steal"})
+
+    registry = Registry(handle)
+    result = registry.verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert "HTTP 302" in result.reason
+    assert len(registry.requests) == 2
+
+
+def test_a_server_error_is_retried_once_then_unknown() -> None:
+    registry = Registry(lambda request: httpx.Response(503))
+    result = registry.verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert "HTTP 503" in result.reason
+    assert len(registry.requests) == VERIFY_ATTEMPTS == 2
+
+
+def test_one_retry_can_recover_from_a_server_error() -> None:
+    answers = iter([httpx.Response(502)])
+    registry = Registry(lambda request: next(answers, None) or challenge(BEARER)(request))
+    assert registry.verify().verdict is Verdict.VALID
+    assert len(registry.requests) == 3
+
+
+def test_an_unreachable_registry_is_unknown_and_names_the_failure() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"connection refused ({PASSWORD})", request=request)
+
+    registry = Registry(refuse)
+    result = registry.verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert "ConnectError" in result.reason
+    assert f"https://{HOST}/v2/" in result.reason
+    assert len(registry.requests) == 2
+
+
+def test_a_timeout_at_the_realm_is_unknown() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(401, headers={"WWW-Authenticate": BEARER})
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    assert Registry(handle).verify().verdict is Verdict.UNKNOWN
+
+
+def test_a_hostname_that_is_not_one_is_unknown_without_a_request() -> None:
+    registry = Registry(challenge(BEARER))
+    assert registry.verify("bad host/with path").verdict is Verdict.UNKNOWN
+    assert registry.requests == []
+
+
+def test_checks_run_a_few_at_a_time() -> None:
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return challenge(BEARER)(request)
+
+    threads = [
+        threading.Thread(target=lambda: Registry(slow).verify())
+        for _ in range(3 * MAX_CONCURRENT_VERIFICATIONS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak == MAX_CONCURRENT_VERIFICATIONS
+
+
+def test_the_shared_client_follows_the_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    first = _verify._client(1.0)
+    assert _verify._client(1.0) is first
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:10")
+    assert _verify._client(1.0) is not first
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io"'],
+            [
+                Challenge(
+                    "bearer",
+                    {"realm": "https://auth.docker.io/token", "service": "registry.docker.io"},
+                )
+            ],
+        ),
+        (
+            ['Basic realm="a, b", Bearer realm="r\\"q", service=s'],
+            [
+                Challenge("basic", {"realm": "a, b"}),
+                Challenge("bearer", {"realm": 'r"q', "service": "s"}),
+            ],
+        ),
+        (
+            ["Negotiate", "basic REALM = x"],
+            [Challenge("negotiate", {}), Challenge("basic", {"realm": "x"})],
+        ),
+        ([""], []),
+    ],
+)
+def test_parse_challenges(headers: list[str], expected: list[Challenge]) -> None:
+    assert parse_challenges(headers) == expected
