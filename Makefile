@@ -25,6 +25,7 @@ demo: setup
 
 test: setup
 	scripts/ensure-pulumi >/dev/null
+	scripts/ensure-crane >/dev/null
 	$(VENV)/bin/pytest
 
 lint: setup
