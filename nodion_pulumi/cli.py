@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from nodion_pulumi._config import ENV_API_TOKEN, ENV_API_URL
-from nodion_pulumi._facts import is_loopback_host
+from nodion_pulumi._facts import is_loopback_host, nodion_registry_hostname
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, DEFAULT_REGIONS, Emulator
 from nodion_pulumi.emulator._regions import normalize_regions
 
@@ -54,7 +54,8 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
             "Serve a local emulator of the Nodion Container Registries API. Once ready it "
             "prints NODION_API_URL=..., then the export lines for NODION_API_URL and "
             "NODION_API_TOKEN, and runs until interrupted. Requests with any other token "
-            "get 401."
+            "get 401. With --serve-registries it then prints HTTPS_PROXY=... and "
+            "SSL_CERT_FILE=... and their export lines."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -89,6 +90,14 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         action="store_true",
         help="allow binding a non-loopback address (the emulator has no real security)",
     )
+    parser.add_argument(
+        "--serve-registries",
+        action="store_true",
+        help=(
+            "also serve the registries behind the Nodion registries (registry.<slug>.nodion.net) "
+            "through an HTTPS proxy with a test CA; needs pip install 'nodion-pulumi[emulator]'"
+        ),
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.set_defaults(handler=functools.partial(_run_emulator, parser=parser))
 
@@ -119,9 +128,13 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             port=args.port,
             project_id=args.project_id,
             verbose=args.verbose,
+            serve_registries=args.serve_registries,
         ).start()
     except OSError as exc:
         print(f"nodion-pulumi emulator: cannot start: {_start_failure(exc, args)}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # the emulator extra is missing
+        print(f"nodion-pulumi emulator: cannot start: {exc}", file=sys.stderr)
         return 1
     try:
         chosen = "given by --token" if args.token is not None else "generated for this run"
@@ -135,11 +148,31 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"NODION_API_URL={emulator.url}", flush=True)
         print(f"export {ENV_API_URL}={shlex.quote(emulator.url)}", flush=True)
         print(f"export {ENV_API_TOKEN}={shlex.quote(token)}", flush=True)
+        if args.serve_registries:
+            _print_registry_environment(emulator)
         while not stop.wait(0.2):
             pass
     finally:
         emulator.stop()
     return 0
+
+
+def _print_registry_environment(emulator: Emulator) -> None:
+    """The bare lines first, as for the URL; NO_PROXY is left to the user's shell."""
+    env = emulator.registry_environment()
+    names = ("HTTPS_PROXY", "SSL_CERT_FILE")
+    hostnames = ", ".join(nodion_registry_hostname(slug) for slug in emulator.regions)
+    print(
+        f"nodion-pulumi emulator: registries {hostnames} served through HTTPS_PROXY; "
+        "SSL_CERT_FILE trusts only the emulator's test CA, so export it only where these "
+        "registries are all you reach over https",
+        file=sys.stderr,
+        flush=True,
+    )
+    for name in names:
+        print(f"{name}={env[name]}", flush=True)
+    for name in names:
+        print(f"export {name}={shlex.quote(env[name])}", flush=True)
 
 
 def _start_failure(exc: OSError, args: argparse.Namespace) -> str:

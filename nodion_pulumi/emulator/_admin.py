@@ -47,6 +47,18 @@ class EmulatorAdmin:
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
 
+    def registry_requests(self) -> list[dict[str, Any]]:
+        """Requests the served registries answered (`serve_registries=True`), in order.
+
+        Kept apart from `requests()`: they are not Nodion API calls. Entries hold host, method,
+        path (no query), status and which kind of credential came, never the credential.
+        """
+        entries: list[dict[str, Any]] = self._call("GET", "/registry_requests")["registry_requests"]
+        return entries
+
+    def clear_registry_requests(self) -> None:
+        self._call("DELETE", "/registry_requests")
+
     def writes(self) -> list[dict[str, Any]]:
         """Logged API calls that could change something (POST/PUT/PATCH/DELETE under /v1)."""
         return [
@@ -97,6 +109,11 @@ class EmulatorAdmin:
 
     def drop_credentials(self, registry_id: str) -> dict[str, Any]:
         return self._registry("POST", f"/registries/{registry_id}/drop_credentials")
+
+    def regenerate_credentials(self, registry_id: str) -> dict[str, Any]:
+        """Replace a Nodion registry's credentials with a set nobody captured (no password
+        comes back): the old password and tokens granted for it stop working."""
+        return self._registry("POST", f"/registries/{registry_id}/regenerate_credentials")
 
     def rename_registry(self, registry_id: str, name: str) -> dict[str, Any]:
         return self.update_registry(registry_id, name=name)

@@ -208,18 +208,26 @@ class RegistryApi:
                 return errors_reply(NOT_NODION)
             if row.has_credentials:
                 return errors_reply("Credentials already exist")
-            username = f"robot$project-{self._project_id[:8]}"
-            password = secrets.token_urlsafe(32)
-            tx.save(
-                replace(
-                    row,
-                    username=username,
-                    secret_digest=digest_secret(password),
-                    updated_at=now_iso(),
-                )
-            )
-        shown_once = {"id": row.id, "hostname": row.hostname, "username": username}
+            row, password = self.mint_credentials(tx, row)
+        shown_once = {"id": row.id, "hostname": row.hostname, "username": row.username}
         return json_reply(201, {"container_registry": {**shown_once, "password": password}})
+
+    def mint_credentials(self, tx: Tx, row: Row) -> tuple[Row, str]:
+        """Give `row` a new username/password pair, replacing any it had; returns the password.
+
+        The one place credentials are minted, so a set regenerated out of band (the dashboard)
+        looks exactly like one created through the API.
+        """
+        password = secrets.token_urlsafe(32)
+        saved = tx.save(
+            replace(
+                row,
+                username=f"robot$project-{self._project_id[:8]}",
+                secret_digest=digest_secret(password),
+                updated_at=now_iso(),
+            )
+        )
+        return saved, password
 
     def delete_credentials(self, request: Request, params: Mapping[str, str]) -> Reply:
         with self._store.write() as tx:

@@ -20,7 +20,7 @@ from nodion_pulumi.emulator._api import (
 )
 from nodion_pulumi.emulator._faults import FaultSet, FaultSpecError
 from nodion_pulumi.emulator._http import Reply, Request, errors_reply, json_reply, status_reply
-from nodion_pulumi.emulator._log import RequestLog
+from nodion_pulumi.emulator._log import RegistryRequestLog, RequestLog
 from nodion_pulumi.emulator._routes import Route
 from nodion_pulumi.emulator._store import Store
 
@@ -28,11 +28,19 @@ _EDITABLE = ("name", "hostname", "username", "password")
 
 
 class ControlApi:
-    def __init__(self, store: Store, api: RegistryApi, faults: FaultSet, log: RequestLog) -> None:
+    def __init__(
+        self,
+        store: Store,
+        api: RegistryApi,
+        faults: FaultSet,
+        log: RequestLog,
+        registry_log: RegistryRequestLog,
+    ) -> None:
         self._store = store
         self._api = api
         self._faults = faults
         self._log = log
+        self._registry_log = registry_log
 
     def routes(self) -> list[Route]:
         return [
@@ -40,12 +48,21 @@ class ControlApi:
             Route.of("/_emulator/state", GET=self.state),
             Route.of("/_emulator/requests", GET=self.requests, DELETE=self.clear_requests),
             Route.of(
+                "/_emulator/registry_requests",
+                GET=self.registry_requests,
+                DELETE=self.clear_registry_requests,
+            ),
+            Route.of(
                 "/_emulator/faults", GET=self.faults, POST=self.add_fault, DELETE=self.clear_faults
             ),
             Route.of("/_emulator/registries/{id}", PATCH=self.update_registry),
             # Deleting in the dashboard follows the API's rules exactly.
             Route.of("/_emulator/registries/{id}/delete", POST=self._api.delete_registry),
             Route.of("/_emulator/registries/{id}/drop_credentials", POST=self.drop_credentials),
+            Route.of(
+                "/_emulator/registries/{id}/regenerate_credentials",
+                POST=self.regenerate_credentials,
+            ),
         ]
 
     def health(self, request: Request, params: Mapping[str, str]) -> Reply:
@@ -60,6 +77,13 @@ class ControlApi:
     def clear_requests(self, request: Request, params: Mapping[str, str]) -> Reply:
         self._log.clear()
         return json_reply(200, {"requests": []})
+
+    def registry_requests(self, request: Request, params: Mapping[str, str]) -> Reply:
+        return json_reply(200, {"registry_requests": self._registry_log.entries()})
+
+    def clear_registry_requests(self, request: Request, params: Mapping[str, str]) -> Reply:
+        self._registry_log.clear()
+        return json_reply(200, {"registry_requests": []})
 
     def faults(self, request: Request, params: Mapping[str, str]) -> Reply:
         return json_reply(200, {"faults": self._faults.describe()})
@@ -87,6 +111,18 @@ class ControlApi:
                 return errors_reply(NOT_NODION)
             if row.has_credentials:
                 row = tx.save(without_credentials(row))
+        return wrap(row)
+
+    def regenerate_credentials(self, request: Request, params: Mapping[str, str]) -> Reply:
+        """A new set nobody captured, minted as the API mints: every holder of the old set is
+        locked out, which is what "regenerate" in the dashboard does to a stack's secret."""
+        with self._store.write() as tx:
+            row = tx.get(params["id"])
+            if row is None:
+                return status_reply(404)
+            if not row.is_nodion:
+                return errors_reply(NOT_NODION)
+            row, _ = self._api.mint_credentials(tx, row)
         return wrap(row)
 
     def update_registry(self, request: Request, params: Mapping[str, str]) -> Reply:

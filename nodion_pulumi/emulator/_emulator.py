@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -14,17 +17,22 @@ from nodion_pulumi.emulator._admin import EmulatorAdmin
 from nodion_pulumi.emulator._api import RegistryApi
 from nodion_pulumi.emulator._control import ControlApi
 from nodion_pulumi.emulator._faults import FaultSet
-from nodion_pulumi.emulator._log import RequestLog
+from nodion_pulumi.emulator._log import RegistryRequestLog, RequestLog
+from nodion_pulumi.emulator._proxy import RegistryProxy
 from nodion_pulumi.emulator._regions import (
     DEFAULT_PROJECT_ID,
     DEFAULT_REGIONS,
+    REGIONS,
     nodion_registry_id,
     normalize_regions,
 )
+from nodion_pulumi.emulator._registry import RegistryRealm
 from nodion_pulumi.emulator._server import App, EmulatorServer
 from nodion_pulumi.emulator._store import Store
 
 _STOP_GRACE_SECONDS = 5.0
+NO_PROXY = "127.0.0.1,localhost,::1"
+"""What `registry_environment()` keeps away from the proxy: the emulator's own API."""
 
 STATE_FORMAT = 1
 """Version of what `export_state` writes; `restore_state` refuses any other."""
@@ -50,6 +58,11 @@ class Emulator:
     `token=None` accepts any non-empty bearer token, which is what a throwaway test wants;
     pass a token to also exercise the 401 path. `data_path=None` keeps everything in memory.
     `verbose=True` restores the per-request stderr lines that are otherwise suppressed.
+
+    `serve_registries=True` also serves the registries behind the Nodion registries under their
+    real hostnames, through an HTTPS proxy on the same host: `registry_environment()` gives the
+    `HTTPS_PROXY`/`SSL_CERT_FILE` a client (the provider, crane, docker) needs to reach them.
+    It needs the `emulator` extra: `pip install 'nodion-pulumi[emulator]'`.
     """
 
     def __init__(
@@ -62,6 +75,7 @@ class Emulator:
         project_id: str = DEFAULT_PROJECT_ID,
         *,
         verbose: bool = False,
+        serve_registries: bool = False,
     ) -> None:
         try:
             uuid.UUID(project_id)
@@ -75,12 +89,16 @@ class Emulator:
         self.host = host
         self.project_id = project_id
         self.verbose = verbose
+        self.serve_registries = serve_registries
         self._requested_port = port
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._store: Store | None = None
         self._api: RegistryApi | None = None
         self._admin: EmulatorAdmin | None = None
+        self._proxy: RegistryProxy | None = None
+        self._proxy_thread: threading.Thread | None = None
+        self._tls_dir: Path | None = None
 
     def start(self) -> Emulator:
         if self._server is not None:
@@ -89,11 +107,14 @@ class Emulator:
         try:
             api = RegistryApi(store, self.project_id)
             api.seed(self.regions)
-            faults, log = FaultSet(), RequestLog()
-            control = ControlApi(store, api, faults, log)
+            faults, log, registry_log = FaultSet(), RequestLog(), RegistryRequestLog()
+            control = ControlApi(store, api, faults, log, registry_log)
             app = App(api, control, faults, log, self.token, self.project_id)
+            if self.serve_registries:
+                self._start_proxy(RegistryRealm(store, registry_log))
             server = EmulatorServer((self.host, self._requested_port), app, ipv6=":" in self.host)
         except BaseException:
+            self._stop_proxy()
             store.close()
             raise
         server.verbose = self.verbose
@@ -107,12 +128,46 @@ class Emulator:
         self._thread.start()
         return self
 
+    def _start_proxy(self, realm: RegistryRealm) -> None:
+        # Imported here: trustme (and cryptography behind it) load only when registries are on.
+        from nodion_pulumi.emulator._tls import server_context
+
+        self._tls_dir = Path(tempfile.mkdtemp(prefix="nodion-emulator-tls-"))
+        # Every region's hostname, not only the seeded ones: a data file or restore_state can
+        # bring others, and the proxy decides per CONNECT which registries exist.
+        hostnames = sorted(region.registry_hostname for region in REGIONS.values())
+        context = server_context(hostnames, self._tls_dir / "ca.pem")
+        proxy = RegistryProxy((self.host, 0), realm, context, ipv6=":" in self.host)
+        proxy.verbose = self.verbose
+        self._proxy = proxy
+        self._proxy_thread = threading.Thread(
+            target=proxy.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"nodion-emulator-registries-{proxy.server_address[1]}",
+            daemon=True,
+        )
+        self._proxy_thread.start()
+
+    def _stop_proxy(self) -> None:
+        proxy, thread, tls_dir = self._proxy, self._proxy_thread, self._tls_dir
+        self._proxy = self._proxy_thread = self._tls_dir = None
+        if proxy is not None:
+            if thread is not None:
+                proxy.shutdown()
+            proxy.close_connections()
+            proxy.server_close()
+        if thread is not None:
+            thread.join(_STOP_GRACE_SECONDS)
+        if tls_dir is not None:
+            shutil.rmtree(tls_dir, ignore_errors=True)
+
     def stop(self) -> None:
         server, thread, store = self._server, self._thread, self._store
         self._server = self._thread = self._store = self._api = None
         if self._admin is not None:
             self._admin.close()
             self._admin = None
+        self._stop_proxy()
         if server is None:
             return
         server.shutdown()
@@ -142,6 +197,40 @@ class Emulator:
     @property
     def url(self) -> str:
         return f"{self.root_url}/v1"
+
+    @property
+    def registry_proxy_url(self) -> str:
+        """`http://host:port` of the HTTPS proxy that leads to the served registries."""
+        return self._running_proxy().url
+
+    @property
+    def ca_cert_path(self) -> Path:
+        """PEM file of the test CA that signed the registries' certificate (removed at stop)."""
+        self._running_proxy()
+        assert self._tls_dir is not None
+        return self._tls_dir / "ca.pem"
+
+    def registry_environment(self) -> dict[str, str]:
+        """The standard variables that route a client to the served registries.
+
+        `SSL_CERT_FILE` replaces the client's trust store with the test CA, so these belong in
+        the environment of a test's or demo's processes, not of a shell used for anything else.
+        """
+        return {
+            "HTTPS_PROXY": self.registry_proxy_url,
+            "SSL_CERT_FILE": str(self.ca_cert_path),
+            "NO_PROXY": NO_PROXY,
+        }
+
+    def _running_proxy(self) -> RegistryProxy:
+        if not self.serve_registries:
+            raise RuntimeError(
+                "this emulator does not serve registries: pass serve_registries=True to "
+                "Emulator (or --serve-registries to nodion-pulumi emulator)"
+            )
+        if self._proxy is None:
+            raise RuntimeError("emulator is not running; call start() first")
+        return self._proxy
 
     @property
     def admin(self) -> EmulatorAdmin:

@@ -51,3 +51,38 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class RegistryRequestLog:
+    """What the served registries were asked, kept apart from the Nodion API's log.
+
+    Registry requests are not Nodion API calls (a benchmark counts them apart), and they carry
+    passwords and tokens: an entry says which kind of credential came ("none", "basic",
+    "bearer"), never the credential, and holds the path without its query.
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._seq = itertools.count(1)
+
+    def record(self, *, host: str, method: str, path: str, status: int, auth: str) -> None:
+        with self._lock:
+            self._entries.append(
+                {
+                    "seq": next(self._seq),
+                    "host": host,
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "auth": auth,
+                }
+            )
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

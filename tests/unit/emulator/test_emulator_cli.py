@@ -7,6 +7,7 @@ import re
 import selectors
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -137,6 +138,51 @@ def test_the_export_lines_work_in_a_shell(served: Served) -> None:
         ["bash", "-c", script], input=lines, capture_output=True, text=True, check=True
     )
     assert shell.stdout.splitlines() == [served.url, served.token]
+
+
+def test_serve_registries_prints_the_proxy_and_ca_lines(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "nodion_pulumi.cli", "emulator", "--port", "0"]
+    command += ["--data", str(tmp_path / "reg.db"), "--token", "t", "--serve-registries"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = _read_lines(proc, 7)
+        assert URL_LINE.match(lines[0])
+        assert lines[2] == "export NODION_API_TOKEN=t"
+        proxy = re.fullmatch(r"HTTPS_PROXY=(http://127\.0\.0\.1:\d+)", lines[3])
+        cert = re.fullmatch(r"SSL_CERT_FILE=(/\S+\.pem)", lines[4])
+        assert proxy, lines[3]
+        assert cert, lines[4]
+        assert lines[5:] == [f"export HTTPS_PROXY={proxy[1]}", f"export SSL_CERT_FILE={cert[1]}"]
+        ca = Path(cert[1])
+        context = ssl.create_default_context(cafile=str(ca))
+        with httpx.Client(proxy=proxy[1], verify=context, trust_env=False) as client:
+            challenge = client.get("https://registry.fra.nodion.net/v2/")
+        assert challenge.status_code == 401
+        assert challenge.headers["WWW-Authenticate"].startswith(
+            'Bearer realm="https://registry.fra.nodion.net/token"'
+        )
+    finally:
+        code, out, err = _finish(proc)
+    assert code == 0
+    assert out == ""
+    assert "registry.fra.nodion.net, registry.nbg.nodion.net" in err
+    assert "Traceback" not in err
+    assert not ca.exists()  # the test CA goes with the emulator
+
+
+def test_serve_registries_without_trustme_says_what_to_install(tmp_path: Path) -> None:
+    # A directory shadowing trustme with a module that fails to import, as if not installed.
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "trustme.py").write_text("raise ImportError('No module named trustme')\n")
+    env = {**os.environ, "PYTHONPATH": f"{shadow}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    command = [sys.executable, "-m", "nodion_pulumi.cli", "emulator", "--port", "0"]
+    command += ["--data", str(tmp_path / "x.db"), "--serve-registries"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=30)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "pip install 'nodion-pulumi[emulator]'" in done.stderr.splitlines()[-1]
+    assert "Traceback" not in done.stderr
 
 
 def test_a_port_in_use_says_to_pass_port_0(served: Served, tmp_path: Path) -> None:
