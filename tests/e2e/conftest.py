@@ -22,13 +22,21 @@ def engine(pulumi_bin_dir: Path, tmp_path: Path) -> Engine:
 
 @pytest.fixture
 def nodion_emulator(tmp_path: Path) -> Iterator[Emulator]:
-    with Emulator(token=TOKEN, data_path=tmp_path / "emulator.db") as emulator:
+    """Serves the registries too: refresh verifies credentials against them (DESIGN 3a)."""
+    with Emulator(
+        token=TOKEN, data_path=tmp_path / "emulator.db", serve_registries=True
+    ) as emulator:
         yield emulator
 
 
 @pytest.fixture
 def nodion_stack(engine: Engine, nodion_emulator: Emulator) -> Iterator[Callable[..., NodionStack]]:
-    """Factory of stacks wired to the emulator; at teardown, scans them all for leaks."""
+    """Factory of stacks wired to the emulator; at teardown, scans them all for leaks.
+
+    The provider processes reach the emulated registries the way they reach Nodion's: through
+    the standard HTTPS_PROXY and SSL_CERT_FILE, nothing test-specific.
+    """
+    engine.extra_env.update(nodion_emulator.registry_environment())
     made: list[NodionStack] = []
 
     def make(
