@@ -151,21 +151,12 @@ class RegistryRealm:
             )
         basic = _basic(credentials) if auth == "basic" else None
         row = self._registry(host)
-        if basic is None:
-            problem = "authentication required"
-        elif any(account != basic.username for account in params.get("account", [])):
-            problem = "the account parameter does not match the Basic username"
-        elif row is None or not _credentials_match(row, basic):
-            problem = "invalid username or password"
-        else:
-            problem = None
-        if problem is not None or row is None:
+        problem = _refusal(row, basic, params.get("account", []))
+        if problem is not None:
             return registry_error(
-                401,
-                "UNAUTHORIZED",
-                problem or "invalid username or password",
-                ("WWW-Authenticate", f'Basic realm="{host}"'),
+                401, "UNAUTHORIZED", problem, ("WWW-Authenticate", f'Basic realm="{host}"')
             )
+        assert row is not None  # _refusal checked it has credentials
         assert row.secret_digest is not None
         token = secrets.token_urlsafe(32)
         now = self._clock()
@@ -187,6 +178,17 @@ class RegistryRealm:
         with self._store.read() as tx:
             rows = tx.rows()
         return next((r for r in rows if r.is_nodion and r.hostname.lower() == host), None)
+
+
+def _refusal(row: Row | None, basic: Basic | None, accounts: list[str]) -> str | None:
+    """Why the realm refuses a token, or None to grant one."""
+    if basic is None:
+        return "authentication required"
+    if any(account != basic.username for account in accounts):
+        return "the account parameter does not match the Basic username"
+    if row is None or not _credentials_match(row, basic):
+        return "invalid username or password"
+    return None
 
 
 def _credentials_match(row: Row, basic: Basic | None) -> bool:

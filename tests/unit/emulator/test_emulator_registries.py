@@ -13,6 +13,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -436,6 +437,20 @@ def test_environment_and_cleanup(tmp_path: Path) -> None:
         ca = emulator.ca_cert_path
         assert ca.is_file()
     assert not ca.parent.exists()
+
+
+def test_stop_ends_open_tunnels_promptly() -> None:
+    emulator = Emulator(serve_registries=True).start()
+    context = ssl.create_default_context(cafile=str(emulator.ca_cert_path))
+    with httpx.Client(
+        proxy=emulator.registry_proxy_url, verify=context, trust_env=False, timeout=5.0
+    ) as client:
+        assert client.head(f"https://{FRA}/v2/").status_code == 401  # kept alive in the pool
+        started = time.monotonic()
+        emulator.stop()
+        assert time.monotonic() - started < 2.0
+        with pytest.raises(httpx.TransportError):
+            client.get(f"https://{FRA}/v2/")
 
 
 def test_without_trustme_start_says_what_to_install(
