@@ -20,8 +20,11 @@ def scenario(
 ) -> Iterator[NodionStack]:
     """A stack of the engine tests' `registries` program, wired to a fresh emulator."""
     root.mkdir(parents=True, exist_ok=True)
-    engine = Engine(bin_dir=bin_dir, root=root)
-    with Emulator(token=TOKEN, data_path=root / "emulator.db", regions=regions) as emulator:
+    with Emulator(
+        token=TOKEN, data_path=root / "emulator.db", regions=regions, serve_registries=True
+    ) as emulator:
+        # The provider reaches the emulated registries the way it reaches Nodion's.
+        engine = Engine(bin_dir=bin_dir, root=root, extra_env=emulator.registry_environment())
         yield NodionStack(engine, emulator, "registries", "registries")
 
 

@@ -2,8 +2,13 @@
 
 Every Nodion request meets a fault with a fixed probability (seeded, so a run replays). An
 operation that fails is run again without faults, as a user's next command would be. After
-every operation the emulator must hold exactly what the state says. Bounded by a cycle count
-and a wall-clock budget.
+every operation the emulator must hold exactly what the state says, and the registries must
+accept every password the state holds. Bounded by a cycle count and a wall-clock budget.
+
+Each cycle someone also regenerates one region's credentials in the dashboard between the
+`up` and the `refresh`: the refresh must find out from the registry and drop them. That person
+then revokes their set, as the refresh's warning and the next `up`'s error advise, so that
+the stack can capture new ones.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from reliability._scenario import attempt, scenario
 
 REGIONS = ("fra", "nbg", "ams", "hel")
 FAULT_KINDS: list[dict[str, Any]] = [
+    {"kind": "status", "status": 500},
     {"kind": "status", "status": 503},
     {"kind": "status", "status": 502},
     {"kind": "status", "status": 429, "retry_after": 0.1},
@@ -38,6 +44,7 @@ class SoakFigures:
     operations: int = 0
     requests: int = 0
     faults_injected: int = 0
+    regenerations: int = 0
     failed_operations: int = 0
     mismatches: int = 0
     seconds: float = 0.0
@@ -76,6 +83,7 @@ def run_soak(
     started = time.monotonic()
     with scenario(bin_dir, root, REGIONS) as stack:
         admin = stack.emulator.admin
+        held_elsewhere: set[str] = set()
 
         def arm() -> None:
             for kind in FAULT_KINDS:
@@ -95,7 +103,7 @@ def run_soak(
                 figures.operations += 1
                 if repair_error is not None:
                     figures.failures.append(f"{name} (repair): {repair_error}")
-            mismatches = audit(stack).mismatches
+            mismatches = audit(stack, held_elsewhere).mismatches
             figures.mismatches += mismatches
             progress(
                 f"  {name:28} {'failed, repaired' if error else 'ok':18} mismatches={mismatches}"
@@ -106,7 +114,13 @@ def run_soak(
                 break
             stack.set_spec(_spec(registries, cycle))
             step(f"cycle {cycle + 1} up", lambda: stack.up())
+            regenerated = stack.emulator.nodion_registry_id(REGIONS[cycle % len(REGIONS)])
+            admin.regenerate_credentials(regenerated)
+            held_elsewhere.add(regenerated)
+            figures.regenerations += 1
             step(f"cycle {cycle + 1} refresh", lambda: stack.refresh())
+            admin.drop_credentials(regenerated)
+            held_elsewhere.discard(regenerated)
             if cycle % 2 == 1:
                 step(f"cycle {cycle + 1} destroy", lambda: stack.destroy())
             figures.cycles += 1
