@@ -1,0 +1,128 @@
+"""``RegistryCredentialsProvider.read`` asks the registry whether the captured password works.
+
+The emulator here also serves its registries; the provider reaches them through the standard
+``HTTPS_PROXY`` / ``SSL_CERT_FILE`` environment, as it would reach Nodion's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from nodion_pulumi.emulator import Emulator
+from nodion_pulumi.registry_credentials import RegistryCredentialsProvider
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    with Emulator(token=TOKEN, data_path=tmp_path / "e.db", serve_registries=True) as served:
+        for name, value in served.registry_environment().items():
+            monkeypatch.setenv(name, value)
+        yield served
+
+
+@pytest.fixture
+def fra(emulator: Emulator) -> str:
+    return emulator.nodion_registry_id("fra")
+
+
+@pytest.fixture
+def created(credentials: RegistryCredentialsProvider, fra: str) -> dict[str, Any]:
+    outs = credentials.create({"registry_id": fra}).outs
+    assert outs is not None
+    return dict(outs)
+
+
+def _logins(emulator: Emulator) -> list[dict[str, Any]]:
+    return [r for r in emulator.admin.registry_requests() if r["auth"] == "basic"]
+
+
+def test_working_credentials_are_kept_after_one_login(
+    credentials: RegistryCredentialsProvider,
+    created: dict[str, Any],
+    fra: str,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emulator.admin.clear_registry_requests()
+    result = credentials.read(fra, created)
+    assert result.id == fra
+    assert result.outs == created
+    [login] = _logins(emulator)
+    assert (login["host"], login["path"], login["status"]) == (
+        "registry.fra.nodion.net",
+        "/token",
+        200,
+    )
+    assert capsys.readouterr().err == ""
+
+
+def test_regenerated_credentials_are_dropped_with_a_warning(
+    credentials: RegistryCredentialsProvider,
+    created: dict[str, Any],
+    fra: str,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emulator.admin.regenerate_credentials(fra)
+    result = credentials.read(fra, created)
+    assert result.id == ""
+    assert not result.outs
+    warning = capsys.readouterr().err
+    assert warning.startswith(f"warning: the registry refused the credentials of registry {fra}")
+    assert "registry.fra.nodion.net refused user" in warning
+    assert "The next `pulumi up` generates new ones if the registry has none" in warning
+    assert created["password"] not in warning
+
+
+def test_revoked_credentials_are_dropped_without_asking_the_registry(
+    credentials: RegistryCredentialsProvider,
+    created: dict[str, Any],
+    fra: str,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emulator.admin.drop_credentials(fra)
+    emulator.admin.clear_registry_requests()
+    assert credentials.read(fra, created).id == ""
+    assert emulator.admin.registry_requests() == []
+    assert "were revoked outside this stack" in capsys.readouterr().err
+
+
+def test_switched_off_no_registry_is_asked(
+    created: dict[str, Any], fra: str, emulator: Emulator
+) -> None:
+    provider = RegistryCredentialsProvider()
+    config = {
+        "nodion:apiUrl": emulator.url,
+        "nodion:apiToken": TOKEN,
+        "nodion:verifyCredentials": "false",
+    }
+    provider.configure(ConfigureRequest(Config(config, "proj")))
+    emulator.admin.regenerate_credentials(fra)
+    emulator.admin.clear_registry_requests()
+    assert provider.read(fra, created).id == fra
+    assert emulator.admin.registry_requests() == []
+
+
+def test_an_unreachable_registry_keeps_them_with_a_warning(
+    credentials: RegistryCredentialsProvider,
+    created: dict[str, Any],
+    fra: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    assert credentials.read(fra, created).outs == created
+    warning = " ".join(capsys.readouterr().err.split())
+    assert warning.startswith(
+        f"warning: could not verify the credentials of registry {fra} against "
+        "registry.fra.nodion.net: no answer from https://registry.fra.nodion.net/v2/"
+    )
+    assert warning.endswith("Set nodion:verifyCredentials to false to skip this check.")
