@@ -44,7 +44,12 @@ from nodion_pulumi._models import (
     validate_registry_id,
 )
 from nodion_pulumi._redact import redact
-from nodion_pulumi._retry import RetryPolicy, parse_retry_after, request_may_have_been_sent
+from nodion_pulumi._retry import (
+    Outcome,
+    RetryPolicy,
+    parse_retry_after,
+    request_may_have_been_sent,
+)
 from nodion_pulumi._version import __version__
 
 __all__ = ["CONNECT_TIMEOUT", "MAX_RESPONSE_BYTES", "USER_AGENT", "NodionClient"]
@@ -97,6 +102,11 @@ class NodionClient:
     @property
     def retry(self) -> RetryPolicy:
         return self._retry
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called; a closed client refuses every request."""
+        return self._closed
 
     def __repr__(self) -> str:
         return (
@@ -269,7 +279,12 @@ class NodionClient:
         lost_note: str | None = None,
     ) -> tuple[httpx.Response, Any]:
         """Send one API request under the retry policy; return the response and its
-        decoded JSON body (None when ``expect_json`` is false)."""
+        decoded JSON body (None when ``expect_json`` is false).
+
+        Each attempt builds the request, sends it and classifies the result: a success is
+        returned, a failure goes to :meth:`RetryPolicy.decide`, which says how long to wait
+        before the next attempt or that the failure is final.
+        """
         secrets = (self._settings.api_token.get_secret_value(), *secrets)
         policy = self._retry
         http = self._client()
@@ -277,20 +292,16 @@ class NodionClient:
         attempt = 0
         while True:
             attempt += 1
-            remaining = deadline - policy.clock()
-            timeout = max(0.001, min(self._settings.timeout, remaining))
-            request = http.build_request(
-                method,
-                path,
-                json=body,
-                timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
-            )
+            timeout = max(0.001, min(self._settings.timeout, deadline - policy.clock()))
+            request = _build(http, method, path, body, timeout)
             url_path = request.url.path
             started = policy.clock()
+            outcome: Outcome
+            failure: NodionError
+            retry_after: float | None = None
             try:
                 response, content = self._send(http, request, started + timeout)
             except httpx.RequestError as exc:
-                failure = _connection_error(exc, operation, method, request.url, secrets, timeout)
                 logger.debug(
                     "%s %s failed: %s (attempt %d/%d)",
                     method,
@@ -299,51 +310,57 @@ class NodionClient:
                     attempt,
                     policy.attempts,
                 )
-                if attempt < policy.attempts and policy.should_retry_exception(method, exc):
-                    delay = policy.delay(attempt)
-                    if policy.clock() + delay < deadline:
-                        _log_retry(method, url_path, type(exc).__name__, delay, attempt, policy)
-                        policy.sleep(delay)
-                        continue
-                raise failure from None  # httpx's own chain adds frames, not facts
-
-            status = response.status_code
-            logger.debug(
-                "%s %s -> %d (attempt %d/%d, %.3fs)",
-                method,
-                url_path,
-                status,
-                attempt,
-                policy.attempts,
-                policy.clock() - started,
-            )
-            if response.is_success:
-                if len(content) > MAX_RESPONSE_BYTES:
-                    raise UnexpectedResponseError(
-                        operation=operation,
-                        method=method,
-                        path=url_path,
-                        status_code=status,
-                        messages=(
-                            f"the response is larger than {MAX_RESPONSE_BYTES} bytes",
-                            *((lost_note,) if lost_note else ()),
-                        ),
+                outcome = exc
+                failure = _connection_error(exc, operation, method, request.url, secrets, timeout)
+            else:
+                logger.debug(
+                    "%s %s -> %d (attempt %d/%d, %.3fs)",
+                    method,
+                    url_path,
+                    response.status_code,
+                    attempt,
+                    policy.attempts,
+                    policy.clock() - started,
+                )
+                if response.is_success:
+                    return response, self._accept(
+                        operation, response, content, expect_json, lost_note
                     )
-                if not expect_json:
-                    return response, None
-                return response, self._decode(operation, response, content, lost_note)
-
-            error = error_from_response(
-                response, operation=operation, secrets=secrets, content=content
-            )
-            if attempt < policy.attempts and policy.should_retry_status(method, status):
+                outcome = response.status_code
+                failure = error_from_response(
+                    response, operation=operation, secrets=secrets, content=content
+                )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                delay = policy.delay(attempt, retry_after)
-                if policy.clock() + delay < deadline:
-                    _log_retry(method, url_path, f"HTTP {status}", delay, attempt, policy)
-                    policy.sleep(delay)
-                    continue
-            raise error
+
+            delay = policy.decide(attempt, method, outcome, retry_after, deadline)
+            if delay is None:
+                raise failure from None  # httpx's own chain adds frames, not facts
+            _log_retry(method, url_path, outcome, delay, attempt, policy)
+            policy.sleep(delay)
+
+    def _accept(
+        self,
+        operation: str,
+        response: httpx.Response,
+        content: bytes,
+        expect_json: bool,
+        note: str | None,
+    ) -> Any:
+        """The decoded body of a successful answer (None when no JSON is expected)."""
+        if len(content) > MAX_RESPONSE_BYTES:
+            raise UnexpectedResponseError(
+                operation=operation,
+                method=response.request.method,
+                path=response.request.url.path,
+                status_code=response.status_code,
+                messages=(
+                    f"the response is larger than {MAX_RESPONSE_BYTES} bytes",
+                    *((note,) if note else ()),
+                ),
+            )
+        if not expect_json:
+            return None
+        return self._decode(operation, response, content, note)
 
     def _send(
         self, http: httpx.Client, request: httpx.Request, deadline: float
@@ -402,6 +419,19 @@ class NodionClient:
             ) from None
 
 
+def _build(
+    http: httpx.Client, method: str, path: str, body: dict[str, Any] | None, timeout: float
+) -> httpx.Request:
+    """One attempt's request, its httpx timeouts shortened to what the attempt may take
+    (:meth:`NodionClient._send` bounds the attempt as a whole)."""
+    return http.build_request(
+        method,
+        path,
+        json=body,
+        timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
+    )
+
+
 def _without_none(**fields: str | None) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -433,8 +463,9 @@ def _connection_error(
 
 
 def _log_retry(
-    method: str, path: str, cause: str, delay: float, attempt: int, policy: RetryPolicy
+    method: str, path: str, outcome: Outcome, delay: float, attempt: int, policy: RetryPolicy
 ) -> None:
+    cause = f"HTTP {outcome}" if isinstance(outcome, int) else type(outcome).__name__
     logger.info(
         "%s %s: %s, retrying in %.2fs (attempt %d/%d)",
         method,

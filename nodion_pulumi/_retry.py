@@ -1,14 +1,18 @@
 """The retry policy: which failures are worth another attempt, and how long to wait.
 
 Retrying is only safe when a repeat cannot do something twice. ``GET``, ``PATCH`` (with the
-same fields) and ``DELETE`` converge, so they are retried on throttling, gateway errors and
-any transport failure. ``POST`` creates things (a registry, one-time credentials), so it is
-retried only when the server says it did not act (429, 503) or when the connection failed
-before the request could have been sent. A read error or timeout after sending a ``POST``
-surfaces instead: the registry may exist, and ``pulumi refresh`` is the way to find out.
+same fields) and ``DELETE`` converge, so they are retried on throttling, on any server or
+gateway error (500, 502, 503, 504) and on any transient transport failure, as
+openai-python, botocore and go-retryablehttp do. ``POST`` creates things (a registry,
+one-time credentials), so it is retried only when the server says it did not act (429,
+503) or when the connection failed before the request could have been sent. A 500, a
+gateway error, a read error or a timeout after sending a ``POST`` surfaces instead: the
+registry may exist, and the provider's recovery (or ``pulumi refresh``) finds out.
 
-All tunables live at the top of this module. Tests use :data:`NO_RETRY` or inject ``sleep``
-and ``random`` to run the real policy without waiting.
+:meth:`RetryPolicy.decide` is the whole decision: given the attempt that just failed and how
+it failed, it returns the wait before the next attempt, or None to stop. All tunables live
+at the top of this module. Tests use :data:`NO_RETRY` or inject ``sleep``, ``random`` and
+``clock`` to run the real policy without waiting.
 """
 
 from __future__ import annotations
@@ -31,12 +35,11 @@ __all__ = [
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_TOTAL_TIMEOUT",
     "IDEMPOTENT_METHODS",
+    "NOT_PROCESSED_STATUSES",
     "NO_RETRY",
     "RETRYABLE_STATUSES",
-    "RETRYABLE_STATUSES_NON_IDEMPOTENT",
+    "Outcome",
     "RetryPolicy",
-    "is_retryable_exception",
-    "is_retryable_status",
     "parse_retry_after",
     "request_may_have_been_sent",
 ]
@@ -46,13 +49,17 @@ DEFAULT_INITIAL_BACKOFF = 0.5  # seconds before the first retry, doubled each ti
 DEFAULT_MAX_BACKOFF = 8.0  # ceiling of the computed backoff
 DEFAULT_JITTER = 0.5  # each backoff is spread over +/- this fraction
 DEFAULT_MAX_RETRY_AFTER = 30.0  # a longer Retry-After is shortened to this
-DEFAULT_TOTAL_TIMEOUT = 60.0  # no retry starts once this much time has passed
+DEFAULT_TOTAL_TIMEOUT = 60.0  # no wait may end after this much time has passed
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-# 429 and 503 are the answers that mean "not processed"; 502/504 come from a gateway that
-# may have forwarded the request before giving up on it.
-RETRYABLE_STATUSES_NON_IDEMPOTENT = frozenset({429, 503})
+# The methods the client sends that a repeat cannot make do something twice. Any other
+# method (POST) is treated as unsafe to repeat.
+IDEMPOTENT_METHODS = frozenset({"GET", "PATCH", "DELETE"})
+# Answers worth another try of an idempotent request. 501 (not implemented) would only
+# come again.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Answers that mean "not processed", the only ones after which a POST is repeated; a 500,
+# 502 or 504 may come after the backend acted.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
 
 # Failures in which no byte of the request reached the server.
 _NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
@@ -67,26 +74,13 @@ _TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     httpx.RemoteProtocolError,
 )
 
+# How an attempt failed: the HTTP status of the answer, or the transport failure.
+Outcome = int | BaseException
+
 
 def request_may_have_been_sent(exc: BaseException) -> bool:
     """Whether a transport failure happened after the request could have reached the server."""
     return not isinstance(exc, _NOT_SENT_ERRORS)
-
-
-def is_retryable_status(method: str, status_code: int) -> bool:
-    """Whether an HTTP answer leaves the request safe and worth repeating."""
-    if method.upper() in IDEMPOTENT_METHODS:
-        return status_code in RETRYABLE_STATUSES
-    return status_code in RETRYABLE_STATUSES_NON_IDEMPOTENT
-
-
-def is_retryable_exception(method: str, exc: BaseException) -> bool:
-    """Whether a transport failure leaves the request safe and worth repeating."""
-    if isinstance(exc, _NOT_SENT_ERRORS):
-        return True
-    if method.upper() in IDEMPOTENT_METHODS:
-        return isinstance(exc, _TRANSIENT_ERRORS)
-    return False
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -118,13 +112,22 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - current).total_seconds())
 
 
+def _worth_repeating(method: str, outcome: Outcome) -> bool:
+    """Whether a request that failed this way is safe to send again and may succeed."""
+    idempotent = method.upper() in IDEMPOTENT_METHODS
+    if isinstance(outcome, BaseException):
+        if isinstance(outcome, _NOT_SENT_ERRORS):
+            return True
+        return idempotent and isinstance(outcome, _TRANSIENT_ERRORS)
+    return outcome in (RETRYABLE_STATUSES if idempotent else NOT_PROCESSED_STATUSES)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How many times to try, and how long to wait in between.
 
     ``attempts`` counts the first try, so ``attempts=1`` never retries. ``total_timeout``
-    bounds the whole exchange: no new attempt starts, and no wait begins, that would end
-    after it.
+    bounds the whole exchange: no wait begins that would end after it.
     """
 
     attempts: int = DEFAULT_ATTEMPTS
@@ -152,15 +155,31 @@ class RetryPolicy:
         """A policy that makes exactly one attempt, for tests and callers that retry."""
         return cls(attempts=1)
 
-    @property
-    def enabled(self) -> bool:
-        return self.attempts > 1
+    def decide(
+        self,
+        attempt: int,
+        method: str,
+        outcome: Outcome,
+        retry_after: float | None,
+        deadline: float,
+    ) -> float | None:
+        """Seconds to wait before trying again after attempt number ``attempt`` (1-based)
+        failed with ``outcome``, or None to give up and surface that failure.
 
-    def should_retry_status(self, method: str, status_code: int) -> bool:
-        return self.enabled and is_retryable_status(method, status_code)
-
-    def should_retry_exception(self, method: str, exc: BaseException) -> bool:
-        return self.enabled and is_retryable_exception(method, exc)
+        Gives up when the attempts are used up, when a repeat is unsafe for ``method`` or
+        pointless for ``outcome``, or when the wait would end at or after ``deadline`` (a
+        time on :attr:`clock`). The wait is the server's ``Retry-After`` if it sent one
+        (shortened to ``max_retry_after``), else the jittered :meth:`backoff`.
+        """
+        if attempt >= self.attempts or not _worth_repeating(method, outcome):
+            return None
+        if retry_after is not None:
+            delay = max(0.0, min(retry_after, self.max_retry_after))
+        else:
+            delay = self.backoff(attempt)
+        if self.clock() + delay >= deadline:
+            return None
+        return delay
 
     def backoff(self, retry_number: int) -> float:
         """Jittered exponential wait before retry number ``retry_number`` (1-based).
@@ -172,13 +191,6 @@ class RetryPolicy:
         base = min(self.max_backoff, self.initial_backoff * 2.0**exponent)
         spread = base * self.jitter * (2.0 * self.random() - 1.0)
         return max(0.0, min(self.max_backoff, base + spread))
-
-    def delay(self, retry_number: int, retry_after: float | None = None) -> float:
-        """The wait before retry ``retry_number``: the server's ``Retry-After`` if it sent
-        one (shortened to ``max_retry_after``), else :meth:`backoff`."""
-        if retry_after is not None:
-            return max(0.0, min(retry_after, self.max_retry_after))
-        return self.backoff(retry_number)
 
 
 NO_RETRY = RetryPolicy.disabled()

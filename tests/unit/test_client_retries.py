@@ -117,12 +117,38 @@ def test_every_method_retries_429_and_503(method: str, code: int) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-@pytest.mark.parametrize("code", [502, 504])
-def test_idempotent_methods_retry_gateway_errors(method: str, code: int) -> None:
+@pytest.mark.parametrize("code", [500, 502, 504])
+def test_idempotent_methods_retry_server_and_gateway_errors(method: str, code: int) -> None:
     client, script, fake = make(status(code), status(code), success)
     CALLS[method](client)
-    assert len(script.requests) == 3
+    assert [r.method for r in script.requests] == [method] * 3
     assert fake.sleeps == [0.5, 1.0]
+
+
+def test_a_500_to_the_registry_list_is_retried() -> None:
+    client, script, fake = make(
+        status(500), lambda r: httpx.Response(200, json={"container_registries": [REGISTRY]})
+    )
+    assert [r.id for r in client.list_registries()] == [REG_ID]
+    assert [(r.method, r.url.path) for r in script.requests] == [
+        ("GET", "/v1/container_registries")
+    ] * 2
+    assert fake.sleeps == [0.5]
+
+
+def test_a_500_that_persists_surfaces_after_every_attempt() -> None:
+    client, script, fake = make(status(500))
+    with pytest.raises(ServerError) as caught:
+        client.delete_registry(REG_ID)
+    assert caught.value.status_code == 500
+    assert len(script.requests) == 4
+    assert fake.sleeps == [0.5, 1.0, 2.0]
+
+
+def test_retry_after_on_a_500_is_honoured() -> None:
+    client, _, fake = make(status(500, {"Retry-After": "2"}), success)
+    client.update_registry(REG_ID, name="n")
+    assert fake.sleeps == [2.0]
 
 
 @pytest.mark.parametrize("code", [502, 504, 500])

@@ -12,8 +12,6 @@ from nodion_pulumi import _retry
 from nodion_pulumi._retry import (
     NO_RETRY,
     RetryPolicy,
-    is_retryable_exception,
-    is_retryable_status,
     parse_retry_after,
     request_may_have_been_sent,
 )
@@ -31,13 +29,21 @@ def test_defaults_are_named_constants() -> None:
     assert policy.total_timeout == _retry.DEFAULT_TOTAL_TIMEOUT
 
 
+NOW = 100.0
+FAR = NOW + 1000.0  # a deadline no wait reaches
+
+
+def policy(**kwargs: object) -> RetryPolicy:
+    """The default policy on a clock stopped at NOW, jitter at its midpoint: backoff is
+    exactly 0.5, 1.0, 2.0, ... seconds."""
+    return RetryPolicy(clock=lambda: NOW, random=lambda: 0.5, **kwargs)  # type: ignore[arg-type]
+
+
 def test_disabled_policy() -> None:
     assert NO_RETRY.attempts == 1
     assert RetryPolicy.disabled() == NO_RETRY
-    assert not NO_RETRY.enabled
-    assert not NO_RETRY.should_retry_status("GET", 503)
-    assert not NO_RETRY.should_retry_exception("GET", httpx.ConnectError("x"))
-    assert RetryPolicy().should_retry_status("GET", 503)
+    assert NO_RETRY.decide(1, "GET", 503, None, FAR) is None
+    assert NO_RETRY.decide(1, "POST", httpx.ConnectError("x"), None, FAR) is None
 
 
 @pytest.mark.parametrize(
@@ -56,25 +62,6 @@ def test_invalid_policies_are_refused(kwargs: dict[str, float]) -> None:
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE", "get"])
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
-def test_idempotent_methods_retry_transient_statuses(method: str, status: int) -> None:
-    assert is_retryable_status(method, status)
-
-
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500, 501])
-@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE", "POST"])
-def test_client_errors_are_never_retried(method: str, status: int) -> None:
-    assert not is_retryable_status(method, status)
-
-
-def test_post_retries_only_statuses_that_mean_not_processed() -> None:
-    assert is_retryable_status("POST", 429)
-    assert is_retryable_status("POST", 503)
-    assert not is_retryable_status("POST", 502)
-    assert not is_retryable_status("POST", 504)
-
-
 NOT_SENT = [
     httpx.ConnectError("[Errno 111] Connection refused", request=REQUEST),
     httpx.ConnectTimeout("timed out", request=REQUEST),
@@ -87,33 +74,113 @@ MAYBE_SENT = [
     httpx.WriteTimeout("timed out", request=REQUEST),
     httpx.RemoteProtocolError("Server disconnected", request=REQUEST),
 ]
+PERMANENT = [
+    httpx.UnsupportedProtocol("ftp", request=REQUEST),
+    httpx.LocalProtocolError("bad header", request=REQUEST),
+    ValueError("not a transport error"),
+]
+METHODS = ("GET", "PATCH", "DELETE", "POST")
+SAFE = ("GET", "PATCH", "DELETE")
 
 
-@pytest.mark.parametrize("exc", NOT_SENT, ids=lambda e: type(e).__name__)
-def test_unsent_requests_are_retried_for_every_method(exc: Exception) -> None:
-    assert not request_may_have_been_sent(exc)
-    for method in ("GET", "POST", "PATCH", "DELETE"):
-        assert is_retryable_exception(method, exc)
+def _name(outcome: object) -> str:
+    return type(outcome).__name__ if isinstance(outcome, BaseException) else str(outcome)
 
 
-@pytest.mark.parametrize("exc", MAYBE_SENT, ids=lambda e: type(e).__name__)
-def test_post_is_not_retried_once_it_may_have_been_sent(exc: Exception) -> None:
-    assert request_may_have_been_sent(exc)
-    assert not is_retryable_exception("POST", exc)
-    assert is_retryable_exception("GET", exc)
-    assert is_retryable_exception("DELETE", exc)
+# Which first failures are retried, for every method: the grid the policy promises.
+RETRIED: set[tuple[str, object]] = {
+    *((m, s) for m in SAFE for s in (429, 500, 502, 503, 504)),
+    *(("POST", s) for s in (429, 503)),
+    *((m, e) for m in METHODS for e in NOT_SENT),
+    *((m, e) for m in SAFE for e in MAYBE_SENT),
+}
+OUTCOMES: list[object] = [
+    *(400, 401, 403, 404, 405, 409, 422, 429, 500, 501, 502, 503, 504),
+    *NOT_SENT,
+    *MAYBE_SENT,
+    *PERMANENT,
+]
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES, ids=_name)
+@pytest.mark.parametrize("method", METHODS)
+def test_which_first_failures_are_retried(method: str, outcome: int | BaseException) -> None:
+    expected = 0.5 if (method, outcome) in RETRIED else None
+    assert policy().decide(1, method, outcome, None, FAR) == expected
+    assert policy().decide(1, method.lower(), outcome, None, FAR) == expected
+
+
+# method, outcome, attempt (the one that failed, of 4), Retry-After, deadline -> wait or None
+DECISIONS: list[tuple[str, object, int, float | None, float, float | None]] = [
+    # backoff doubles with each attempt
+    ("GET", 500, 1, None, FAR, 0.5),
+    ("DELETE", 500, 2, None, FAR, 1.0),
+    ("PATCH", 500, 3, None, FAR, 2.0),
+    ("POST", 503, 3, None, FAR, 2.0),
+    ("POST", NOT_SENT[0], 2, None, FAR, 1.0),
+    ("GET", MAYBE_SENT[1], 3, None, FAR, 2.0),
+    # the last attempt is final, whatever the failure
+    ("GET", 503, 4, None, FAR, None),
+    ("POST", 429, 4, 1.0, FAR, None),
+    ("DELETE", NOT_SENT[0], 4, None, FAR, None),
+    # Retry-After replaces the backoff, shortened to max_retry_after (30 s)
+    ("GET", 429, 1, 3.0, FAR, 3.0),
+    ("POST", 503, 2, 0.0, FAR, 0.0),
+    ("PATCH", 500, 1, 3600.0, FAR, 30.0),
+    ("DELETE", 502, 3, 7.5, FAR, 7.5),
+    # ... but never makes an unsafe or pointless repeat
+    ("POST", 500, 1, 1.0, FAR, None),
+    ("GET", 501, 1, 1.0, FAR, None),
+    ("GET", 404, 1, 0.0, FAR, None),
+    # no wait that would end at or after the deadline
+    ("GET", 500, 1, None, NOW + 0.5, None),
+    ("GET", 500, 1, None, NOW + 0.51, 0.5),
+    ("GET", 503, 2, 4.0, NOW + 4.0, None),
+    ("GET", 503, 2, 4.0, NOW + 4.1, 4.0),
+    ("POST", 429, 1, 3600.0, NOW + 30.0, None),
+    ("POST", 429, 1, 3600.0, NOW + 31.0, 30.0),
+    ("DELETE", MAYBE_SENT[0], 1, None, NOW, None),
+]
 
 
 @pytest.mark.parametrize(
-    "exc",
-    [
-        httpx.UnsupportedProtocol("ftp", request=REQUEST),
-        httpx.LocalProtocolError("bad header", request=REQUEST),
-        ValueError("not a transport error"),
-    ],
+    ("method", "outcome", "attempt", "retry_after", "deadline", "expected"),
+    DECISIONS,
+    ids=[f"{m}-{_name(o)}-a{a}-ra{r}-dl{d - NOW:g}" for m, o, a, r, d, _ in DECISIONS],
 )
-def test_permanent_failures_are_not_retried(exc: Exception) -> None:
-    assert not is_retryable_exception("GET", exc)
+def test_decide(
+    method: str,
+    outcome: int | BaseException,
+    attempt: int,
+    retry_after: float | None,
+    deadline: float,
+    expected: float | None,
+) -> None:
+    assert policy().decide(attempt, method, outcome, retry_after, deadline) == expected
+
+
+def test_decide_reads_the_clock_for_the_deadline() -> None:
+    now = [NOW]
+    moving = RetryPolicy(clock=lambda: now[0], random=lambda: 0.5)
+    assert moving.decide(1, "GET", 503, None, NOW + 1.0) == 0.5
+    now[0] += 0.6
+    assert moving.decide(1, "GET", 503, None, NOW + 1.0) is None
+
+
+def test_decide_respects_the_attempts_of_the_policy() -> None:
+    assert policy(attempts=2).decide(1, "GET", 503, None, FAR) == 0.5
+    assert policy(attempts=2).decide(2, "GET", 503, None, FAR) is None
+    assert policy(attempts=10).decide(9, "GET", 503, None, FAR) == 8.0  # the backoff cap
+
+
+@pytest.mark.parametrize("exc", NOT_SENT, ids=_name)
+def test_unsent_requests_were_not_sent(exc: Exception) -> None:
+    assert not request_may_have_been_sent(exc)
+
+
+@pytest.mark.parametrize("exc", MAYBE_SENT, ids=_name)
+def test_later_failures_may_have_been_sent(exc: Exception) -> None:
+    assert request_may_have_been_sent(exc)
 
 
 def test_backoff_without_jitter_doubles_up_to_the_cap() -> None:
@@ -142,14 +209,6 @@ def test_jitter_with_real_random_stays_in_bounds() -> None:
     delays = [policy.backoff(3) for _ in range(500)]
     assert all(1.0 <= d <= 3.0 for d in delays)
     assert len(set(delays)) > 100
-
-
-def test_retry_after_wins_over_backoff_and_is_capped() -> None:
-    policy = RetryPolicy(max_retry_after=30.0, random=lambda: 0.5)
-    assert policy.delay(1, 2.5) == 2.5
-    assert policy.delay(3, 0.0) == 0.0
-    assert policy.delay(1, 3600.0) == 30.0
-    assert policy.delay(2, None) == 1.0
 
 
 def test_parse_retry_after_seconds() -> None:
