@@ -9,21 +9,11 @@ at that moment (the API token and the password of the request being made).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-__all__ = [
-    "MASK",
-    "SENSITIVE_HEADERS",
-    "redact",
-    "redact_headers",
-]
+__all__ = ["MASK", "redact"]
 
 MASK = "***"
-
-# Headers whose values are credentials; compared lower-case.
-SENSITIVE_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
-)
 
 # Catches a bearer credential even when its exact value is not known to the caller,
 # e.g. a proxy's error page that reflects the request headers.
@@ -52,11 +42,3 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
             alone = rf"(?<!{_WORD_CHAR}){re.escape(value)}(?!{_WORD_CHAR})"
             text = re.sub(alone, MASK, text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Copy headers for display with credential-bearing values masked."""
-    return {
-        name: (MASK if name.lower() in SENSITIVE_HEADERS else value)
-        for name, value in headers.items()
-    }
