@@ -1,11 +1,12 @@
-"""What the two dynamic providers share: configuration, one client per process, reads.
+"""What the two dynamic providers share: configuration, one session per process, reads.
 
 Pulumi pickles a dynamic provider into every resource's state and unpickles it in the
 provider process. The provider classes therefore live in this installed package (so they
 are pickled by reference and stay a few dozen bytes) and hold nothing when pickled: no
 client, no token. ``configure()`` runs in the provider process with the stack's
 configuration; the HTTP client is created on first use and shared by every provider
-instance of the process, so connections are reused across resources.
+instance of the process (and by the lookups, should they run in the same process), so
+connections are reused across resources.
 
 The resources register through the SDK's public ``pulumi.dynamic.Resource.__init__``,
 which serializes the provider once per resource. Two consequences are accepted for it: the
@@ -35,6 +36,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
 
+from nodion_pulumi._clients import client_for
 from nodion_pulumi._config import CONFIG_KEYS, MISSING_TOKEN_MESSAGE, Settings, resolve_settings
 from nodion_pulumi._errors import (
     ConfigurationError,
@@ -136,7 +138,8 @@ def warn(message: str) -> None:
 
 
 class Session:
-    """One Nodion client plus the shared read snapshot, per settings and process."""
+    """Per settings and process: the client (the process's one, from ``client_for``), the
+    refresh snapshot and the registries that recoveries claimed."""
 
     def __init__(self, client: NodionClient) -> None:
         self.client = client
@@ -214,9 +217,7 @@ def _session_for(config: Mapping[str, Any]) -> Session:
     with _sessions_lock:
         session = _sessions.get(settings)
         if session is None:
-            from nodion_pulumi._client import NodionClient
-
-            session = _sessions[settings] = Session(NodionClient(settings))
+            session = _sessions[settings] = Session(client_for(settings))
         return session
 
 

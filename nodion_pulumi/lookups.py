@@ -8,11 +8,10 @@ variables. Lookups only read, so they run during preview too.
 
 from __future__ import annotations
 
-import threading
-
 import pulumi
 
 from nodion_pulumi._client import NodionClient
+from nodion_pulumi._clients import client_for
 from nodion_pulumi._config import CONFIG_KEYS, Settings, resolve_settings
 from nodion_pulumi._errors import NoSuchRegionError
 from nodion_pulumi._models import Registry
@@ -28,19 +27,16 @@ __all__ = [
 ]
 
 
+# Unused: tests/unit/resources/conftest.py still resets this name. Remove the two together;
+# the clients live in nodion_pulumi._clients.
 _clients: dict[Settings, NodionClient] = {}
-_clients_lock = threading.Lock()
 
 
 def _client() -> NodionClient:
-    """One client per settings in the program process, so lookups share connections."""
+    """The process's client for the program's settings: lookups share its connections with
+    each other and with any provider of the same process."""
     config = {key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS}
-    settings = resolve_settings(config)
-    with _clients_lock:
-        client = _clients.get(settings)
-        if client is None:
-            client = _clients[settings] = NodionClient(settings)
-        return client
+    return client_for(resolve_settings(config))
 
 
 def get_container_registries() -> list[Registry]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import pulumi
 import pytest
 
-from nodion_pulumi import lookups
+from nodion_pulumi import _clients, lookups
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import Settings
 from nodion_pulumi._errors import ConfigurationError, InvalidRegistryIdError, NotFoundError
 from nodion_pulumi._models import Registry
+from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.emulator import Emulator
 from nodion_pulumi.lookups import (
     NoSuchRegionError,
@@ -27,6 +28,16 @@ from nodion_pulumi.lookups import (
 )
 
 REGIONS = ("fra", "nbg", "ams", "hel")
+
+
+@pytest.fixture(autouse=True)
+def shared_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[Settings, NodionClient]]:
+    """The process's client cache, empty at the start of each test and closed after it."""
+    clients: dict[Settings, NodionClient] = {}
+    monkeypatch.setattr(_clients, "_clients", clients)
+    yield clients
+    for client in clients.values():
+        client.close()
 
 
 @pytest.fixture
@@ -108,23 +119,43 @@ def test_a_blank_region_says_what_is_expected(env, region: Any) -> None:
     assert env.admin.requests() == []
 
 
-def test_the_client_is_cached(env, api_log) -> None:
+def test_the_client_is_cached(env, api_log, shared_clients) -> None:
     get_container_registries()
-    client = next(iter(lookups._clients.values()))
+    [client] = shared_clients.values()
     get_nodion_registry("fra")
     get_container_registry(env.nodion_registry_id("nbg"))
-    assert list(lookups._clients.values()) == [client]
+    assert list(shared_clients.values()) == [client]
     assert lookups._client() is client
     assert len(api_log()) == 3  # lookups are not cached, only the client
 
 
-def test_another_configuration_gets_another_client(env, monkeypatch) -> None:
+def test_another_configuration_gets_another_client(env, monkeypatch, shared_clients) -> None:
     first = lookups._client()
     monkeypatch.setenv("NODION_PROJECT_ID", "428d037e-9ba6-4dab-92bd-8d816c523126")
     second = lookups._client()
     assert second is not first
     assert second.settings.project_id == "428d037e-9ba6-4dab-92bd-8d816c523126"
-    assert len(lookups._clients) == 2
+    assert len(shared_clients) == 2
+
+
+def test_lookups_and_providers_share_one_client(env, configure, shared_clients) -> None:
+    provider = configure(ContainerRegistryProvider())  # the same URL and token as env
+    get_container_registries()
+    assert provider.session.client is lookups._client()
+    assert len(shared_clients) == 1
+    other = configure(ContainerRegistryProvider(), token="other-token")
+    assert other.session.client is not lookups._client()
+    assert len(shared_clients) == 2
+
+
+def test_a_closed_client_is_replaced(env, shared_clients) -> None:
+    first = lookups._client()
+    first.close()
+    second = lookups._client()
+    assert second is not first
+    assert not second.closed
+    assert [r.region_slug for r in get_container_registries()] == list(REGIONS)
+    assert list(shared_clients.values()) == [second]
 
 
 def test_stack_config_wins_over_the_environment(monkeypatch, emulator) -> None:
