@@ -187,6 +187,7 @@ def test_configure_keeps_only_nodion_keys(registries, emulator) -> None:
         "nodion:apiUrl": emulator.url,
         "nodion:projectId": None,
         "nodion:timeout": None,
+        "nodion:verifyCredentials": None,
     }
 
 
