@@ -130,7 +130,11 @@ def run(args: argparse.Namespace) -> Results:
                     # Alternate which kind goes first, so that a slow spell of a busy
                     # machine does not always fall on the same side.
                     for kind in (FLOOR, OURS) if rep % 2 == 0 else (OURS, FLOOR):
-                        with Emulator(token=TOKEN, regions=list(REGIONS)) as emulator:
+                        with Emulator(
+                            token=TOKEN, regions=list(REGIONS), serve_registries=True
+                        ) as emulator:
+                            # A refresh verifies credentials with the emulated registries.
+                            runner.engine.extra_env = emulator.registry_environment()
                             if latency:
                                 emulator.admin.add_fault(
                                     "latency", seconds=latency / 1000, times=None

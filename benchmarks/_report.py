@@ -68,6 +68,8 @@ class OpResult:
     requests: int
     writes: int
     summary: dict[str, int] = field(default_factory=dict)
+    # Requests to the registries themselves (refresh verifying credentials): not Nodion's API.
+    registry_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -355,10 +357,11 @@ def evaluate(results: Results) -> list[Target]:
 
     refreshes = _all_ops(results, "refresh", size)
     most = max((o.requests for o in refreshes), default=0)
+    logins = max((o.registry_requests for o in refreshes), default=0)
     targets.append(
         Target(
             f"`refresh` of {size} resources: at most {REFRESH_REQUEST_LIMIT} HTTP requests",
-            f"at most {most} in {len(refreshes)} runs",
+            f"at most {most} in {len(refreshes)} runs (registry requests apart: at most {logins})",
             most <= REFRESH_REQUEST_LIMIT if refreshes else None,
         )
     )
@@ -627,7 +630,9 @@ def render(results: Results, targets: Sequence[Target]) -> str:
         "every 50 ms (shared pages count once per process). The emulator runs in the "
         "benchmark's own process and is not included.",
         "- **HTTP requests**: calls under `/v1` in the emulator's request log during the "
-        "operation; **writes**: those other than GET.",
+        "operation; **writes**: those other than GET. Requests to the registries themselves "
+        "(a refresh verifying each captured password with the registry's login flow) are "
+        "not Nodion API requests and are counted apart, in the refresh target's figure.",
         "- **bytes/resource**: size on disk of the stack's checkpoint "
         "(`.pulumi/stacks/<project>/<stack>.json`) after `up`, divided by N (the declared "
         "resources; the stack and default-provider entries are counted in the numerator). "

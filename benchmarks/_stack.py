@@ -131,8 +131,10 @@ class StackRunner:
         try:
             for operation in OPERATIONS:
                 admin.clear_requests()
+                admin.clear_registry_requests()
                 run = self.cli(*_COMMANDS[operation], "--stack", stack)
                 requests = [e for e in admin.requests() if str(e["path"]).startswith("/v1")]
+                registry_requests = len(admin.registry_requests())
                 writes = [e for e in requests if e["method"] != "GET"]
                 ops[operation] = OpResult(
                     operation,
@@ -142,6 +144,7 @@ class StackRunner:
                     len(requests),
                     len(writes),
                     parse_summary(run.stdout),
+                    registry_requests,
                 )
                 if operation == "up":
                     text = self.checkpoint(stack).read_bytes()
@@ -150,6 +153,7 @@ class StackRunner:
                     f"  {kind:6} N={size:<3} {latency_ms:>3} ms  {operation:15} "
                     f"{run.wall_s:7.2f} s  {run.cpu_s:7.2f} s CPU  "
                     f"{run.peak_rss_bytes / 2**20:6.0f} MiB  {len(requests):4} requests"
+                    f" ({registry_requests} to registries)"
                 )
         finally:
             self.cli("stack", "rm", "--yes", "--force", stack)
