@@ -12,7 +12,7 @@ import pulumi
 
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._clients import client_for
-from nodion_pulumi._config import CONFIG_KEYS, Settings, resolve_settings
+from nodion_pulumi._config import CONFIG_KEYS, resolve_settings
 from nodion_pulumi._errors import NoSuchRegionError
 from nodion_pulumi._models import Registry
 
@@ -25,11 +25,6 @@ __all__ = [
     "get_nodion_registry",
     "get_nodion_registry_output",
 ]
-
-
-# Unused: tests/unit/resources/conftest.py still resets this name. Remove the two together;
-# the clients live in nodion_pulumi._clients.
-_clients: dict[Settings, NodionClient] = {}
 
 
 def _client() -> NodionClient:

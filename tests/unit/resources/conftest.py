@@ -16,7 +16,7 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
-from nodion_pulumi import _provider, lookups
+from nodion_pulumi import _clients, _provider
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._provider import NodionProvider
 from nodion_pulumi.container_registry import ContainerRegistryProvider
@@ -37,7 +37,7 @@ def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clients: dict[Any, NodionClient] = {}
     monkeypatch.setattr(_provider, "_sessions", sessions)
     monkeypatch.setattr(_provider, "_missing_token_reported", False)
-    monkeypatch.setattr(lookups, "_clients", clients)
+    monkeypatch.setattr(_clients, "_clients", clients)
     for name in list(os.environ):
         if name.startswith(("NODION_", "PULUMI_CONFIG")):
             monkeypatch.delenv(name)
