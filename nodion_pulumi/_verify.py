@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from nodion_pulumi._client import USER_AGENT
 from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi._redact import redact
-from nodion_pulumi._version import __version__
 
 __all__ = [
     "MAX_CONCURRENT_VERIFICATIONS",
@@ -50,8 +50,6 @@ __all__ = [
 VERIFY_TIMEOUT = 10.0  # seconds one request to a registry may take
 VERIFY_ATTEMPTS = 2  # the first request and at most one retry, after a transport error or a 5xx
 MAX_CONCURRENT_VERIFICATIONS = 4  # checks running at once in one provider process
-
-USER_AGENT = f"nodion-pulumi/{__version__} (python-httpx/{httpx.__version__})"
 
 # The environment a registry client honours; a verifier client is kept per combination.
 _ENVIRONMENT = (
