@@ -57,6 +57,7 @@ def test_untouched_credentials_are_kept_after_one_login_each(
     assert len(stack.resources(CREDENTIALS)) == 2
 
 
+@pytest.mark.compat
 def test_credentials_regenerated_elsewhere_are_dropped_and_the_next_up_names_the_owner(
     nodion_stack: Callable[..., NodionStack],
 ) -> None:
