@@ -201,11 +201,9 @@ class RegistryApi:
 
     def create_credentials(self, request: Request, params: Mapping[str, str]) -> Reply:
         with self._store.write() as tx:
-            row = tx.get(params["id"])
-            if row is None:
-                return status_reply(404)
-            if not row.is_nodion:
-                return errors_reply(NOT_NODION)
+            row = nodion_row(tx, params["id"])
+            if isinstance(row, Reply):
+                return row
             if row.has_credentials:
                 return errors_reply("Credentials already exist")
             row, password = self.mint_credentials(tx, row)
@@ -231,15 +229,24 @@ class RegistryApi:
 
     def delete_credentials(self, request: Request, params: Mapping[str, str]) -> Reply:
         with self._store.write() as tx:
-            row = tx.get(params["id"])
-            if row is None:
-                return status_reply(404)
-            if not row.is_nodion:
-                return errors_reply(NOT_NODION)
+            row = nodion_row(tx, params["id"])
+            if isinstance(row, Reply):
+                return row
             if not row.has_credentials:
                 return errors_reply("Registry has no credentials")
             row = tx.save(without_credentials(row))
         return wrap(row)
+
+
+def nodion_row(tx: Tx, registry_id: str) -> Row | Reply:
+    """The Nodion registry whose credentials a request is about, or the reply refusing it
+    (404 for an unknown id, 400 for an external registry), as the API answers both."""
+    row = tx.get(registry_id)
+    if row is None:
+        return status_reply(404)
+    if not row.is_nodion:
+        return errors_reply(NOT_NODION)
+    return row
 
 
 def without_credentials(row: Row) -> Row:

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodion_pulumi.emulator._api import (
-    NOT_NODION,
     RegistryApi,
     apply_changes,
+    nodion_row,
     public_view,
     without_credentials,
     wrap,
@@ -104,11 +104,9 @@ class ControlApi:
     def drop_credentials(self, request: Request, params: Mapping[str, str]) -> Reply:
         """Idempotent, unlike the API route: the dashboard just shows "no credentials"."""
         with self._store.write() as tx:
-            row = tx.get(params["id"])
-            if row is None:
-                return status_reply(404)
-            if not row.is_nodion:
-                return errors_reply(NOT_NODION)
+            row = nodion_row(tx, params["id"])
+            if isinstance(row, Reply):
+                return row
             if row.has_credentials:
                 row = tx.save(without_credentials(row))
         return wrap(row)
@@ -117,11 +115,9 @@ class ControlApi:
         """A new set nobody captured, minted as the API mints: every holder of the old set is
         locked out, which is what "regenerate" in the dashboard does to a stack's secret."""
         with self._store.write() as tx:
-            row = tx.get(params["id"])
-            if row is None:
-                return status_reply(404)
-            if not row.is_nodion:
-                return errors_reply(NOT_NODION)
+            row = nodion_row(tx, params["id"])
+            if isinstance(row, Reply):
+                return row
             row, _ = self._api.mint_credentials(tx, row)
         return wrap(row)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socketserver
 import tempfile
 import threading
 import uuid
@@ -119,13 +120,7 @@ class Emulator:
             raise
         server.verbose = self.verbose
         self._store, self._api, self._server = store, api, server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"nodion-emulator-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = _serve_in_background(server, f"nodion-emulator-{self.port}")
         return self
 
     def _start_proxy(self, realm: RegistryRealm) -> None:
@@ -140,13 +135,9 @@ class Emulator:
         proxy = RegistryProxy((self.host, 0), realm, context, ipv6=":" in self.host)
         proxy.verbose = self.verbose
         self._proxy = proxy
-        self._proxy_thread = threading.Thread(
-            target=proxy.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"nodion-emulator-registries-{proxy.server_address[1]}",
-            daemon=True,
+        self._proxy_thread = _serve_in_background(
+            proxy, f"nodion-emulator-registries-{proxy.server_address[1]}"
         )
-        self._proxy_thread.start()
 
     def _stop_proxy(self) -> None:
         proxy, thread, tls_dir = self._proxy, self._proxy_thread, self._tls_dir
@@ -319,6 +310,15 @@ class Emulator:
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"Emulator({where}, regions={','.join(self.regions)})"
+
+
+def _serve_in_background(server: socketserver.BaseServer, name: str) -> threading.Thread:
+    """Serve on a daemon thread that notices a shutdown within 20 ms."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def _checked_entry(entry: Any) -> dict[str, Any]:

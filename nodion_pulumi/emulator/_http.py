@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -35,6 +36,23 @@ class Reply:
         if self.payload is None:
             return b""
         return json.dumps(self.payload, ensure_ascii=False).encode("utf-8")
+
+
+def write_reply(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+    """Send ``reply`` on ``handler``'s connection, with its length and, when the handler is
+    about to close the connection, ``Connection: close``."""
+    data = reply.encode()
+    handler.send_response(reply.status)
+    if reply.content_type:
+        handler.send_header("Content-Type", reply.content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in reply.headers:
+        handler.send_header(name, value)
+    if handler.close_connection:
+        handler.send_header("Connection", "close")
+    handler.end_headers()
+    if handler.command != "HEAD" and data:
+        handler.wfile.write(data)
 
 
 def json_reply(status: int, payload: object, headers: tuple[tuple[str, str], ...] = ()) -> Reply:

@@ -17,7 +17,7 @@ from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from nodion_pulumi.emulator._http import Reply
+from nodion_pulumi.emulator._http import Reply, write_reply
 from nodion_pulumi.emulator._registry import RegistryRealm
 
 MAX_BODY = 1024 * 1024
@@ -89,18 +89,7 @@ class _Quiet(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def send_reply(self, reply: Reply) -> None:
-        data = reply.encode()
-        self.send_response(reply.status)
-        if reply.content_type:
-            self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and data:
-            self.wfile.write(data)
+        write_reply(self, reply)
 
     def send_text(self, status: int, text: str, *headers: tuple[str, str]) -> None:
         raw = f"{text}\n".encode()

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from nodion_pulumi.emulator._api import RegistryApi
 from nodion_pulumi.emulator._control import ControlApi
 from nodion_pulumi.emulator._faults import FaultSet, Firing, status_fault_reply
-from nodion_pulumi.emulator._http import Reply, Request, parse_body, status_reply
+from nodion_pulumi.emulator._http import Reply, Request, parse_body, status_reply, write_reply
 from nodion_pulumi.emulator._log import RequestLog
 from nodion_pulumi.emulator._routes import Bound, Route, resolve
 
@@ -272,18 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(1024)
 
     def _send(self, reply: Reply) -> None:
-        data = reply.encode()
-        self.send_response(reply.status)
-        if reply.content_type:
-            self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and data:
-            self.wfile.write(data)
+        write_reply(self, reply)
 
     def _reset(self) -> None:
         """Make the socket close with an RST instead of a FIN, as a crashed peer would."""
