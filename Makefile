@@ -26,6 +26,7 @@ demo: setup
 test: setup
 	scripts/ensure-pulumi >/dev/null
 	scripts/ensure-crane >/dev/null
+	scripts/ensure-kubernetes-plugin >/dev/null
 	$(VENV)/bin/pytest
 
 lint: setup
