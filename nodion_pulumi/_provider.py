@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from nodion_pulumi._models import Registry
 
 __all__ = [
+    "RECOVERY_ATTEMPTS",
     "UNKNOWN",
     "NodionProvider",
     "Session",
@@ -102,6 +103,8 @@ def is_ambiguous(error: NodionError) -> bool:
 
 T = TypeVar("T")
 SETTLE_POLL_INTERVAL = 1.0
+# How often a create whose answer was lost is looked for and sent again, within one `up`.
+RECOVERY_ATTEMPTS = 3
 
 
 def settle(error: NodionError, seconds: float, look: Callable[[], T]) -> T:

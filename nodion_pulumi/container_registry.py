@@ -29,6 +29,7 @@ from pulumi.dynamic import (
 from nodion_pulumi._errors import NodionError, NodionTimeoutError, NotFoundError
 from nodion_pulumi._facts import ExternalRegistryType  # the SDK resolves getter annotations
 from nodion_pulumi._provider import (
+    RECOVERY_ATTEMPTS,
     NodionProvider,
     Session,
     is_ambiguous,
@@ -171,9 +172,41 @@ class ContainerRegistryProvider(NodionProvider):
     ) -> Registry:
         """After a create whose answer was lost: find the registry it made, or make it.
 
-        Creating again blindly would leave a duplicate that no state knows about.
+        Creating again blindly would leave a duplicate that no state knows about, and so
+        would giving up after a second create whose answer is lost too: every lost answer
+        is followed by a look, a bounded number of times.
         """
+        name = props["name"]
+        for _ in range(RECOVERY_ATTEMPTS):
+            session.wrote()
+            found = self._made_by_lost_create(session, props, started, error)
+            if found is not None:
+                return found
+            try:
+                return self._post(session, props)  # it was not carried out: create it now
+            except NodionError as again:
+                if not is_ambiguous(again):
+                    raise
+                error = again
         session.wrote()
+        found = self._made_by_lost_create(session, props, started, error)
+        if found is not None:
+            return found
+        raise NodionError(
+            f"creating registry {name!r}: the answer was lost {RECOVERY_ATTEMPTS + 1} times in "
+            f"a row (last: {error}) and Nodion shows no registry made by these attempts. Run "
+            "`pulumi up` again."
+        ) from None
+
+    @staticmethod
+    def _made_by_lost_create(
+        session: Session, props: dict[str, Any], started: datetime, error: NodionError
+    ) -> Registry | None:
+        """The registry a create whose answer was lost made, or None if it made none.
+
+        Fails with what to do when that cannot be told: the registry may exist, and the next
+        `up` would create it again."""
+        name = props["name"]
 
         def look() -> list[Registry]:
             return [
@@ -182,33 +215,41 @@ class ContainerRegistryProvider(NodionProvider):
                 if not r.is_nodion
                 and r.id not in session.claimed
                 and (r.name, r.registry_type, r.hostname)
-                == (props["name"], props["registry_type"], props.get("hostname"))
+                == (name, props["registry_type"], props.get("hostname"))
                 and r.created_at >= started
             ]
 
-        candidates = settle(error, session.client.settings.timeout, look)
+        try:
+            candidates = settle(error, session.client.settings.timeout, look)
+        except NodionError as listing:
+            raise NodionError(
+                f"creating registry {name!r}: the answer was lost ({error}), and looking for "
+                f"what Nodion made failed too ({listing}). If a registry named {name!r} appears "
+                "in the Nodion dashboard, set adopt_id to its id on this resource; otherwise "
+                "run `pulumi up` again."
+            ) from None
         if len(candidates) == 1:
             warn(
-                f"creating registry {props['name']!r}: the answer was lost ({error}); "
+                f"creating registry {name!r}: the answer was lost ({error}); "
                 f"recognised the registry Nodion created ({candidates[0].id}) and kept it"
             )
             return candidates[0]
         if candidates:
             ids = ", ".join(r.id for r in candidates)
             raise NodionError(
-                f"creating registry {props['name']!r}: the answer was lost ({error}) and "
+                f"creating registry {name!r}: the answer was lost ({error}) and "
                 f"several recent registries match it ({ids}). Delete the extra ones in the "
                 "Nodion dashboard, or set adopt_id to the one to keep, and run `pulumi up` "
                 "again."
             ) from None
         if isinstance(error, NodionTimeoutError):
             raise NodionError(
-                f"creating registry {props['name']!r} timed out ({error}) and Nodion has not "
+                f"creating registry {name!r} timed out ({error}) and Nodion has not "
                 "shown it since: it may still appear. If a registry with this name, type "
                 "and hostname shows up in the Nodion dashboard, set adopt_id to its id on "
                 "this resource; otherwise run `pulumi up` again."
             ) from None
-        return self._post(session, props)  # it was not carried out: create it now
+        return None
 
     def _adopt(self, registry_id: str, props: dict[str, Any]) -> CreateResult:
         """Take over an existing external registry and PATCH what differs from the inputs."""

@@ -25,6 +25,7 @@ from nodion_pulumi._errors import (
     NotFoundError,
 )
 from nodion_pulumi._provider import (
+    RECOVERY_ATTEMPTS,
     NodionProvider,
     Session,
     is_ambiguous,
@@ -47,8 +48,6 @@ __all__ = [
 
 INPUTS = ("registry_id", "triggers")
 SECRET_OUTPUTS = ["password", "docker_config_json"]
-# How often credentials are minted again after their answer was lost, within one create.
-RECOVERY_ATTEMPTS = 3
 
 
 def _registry_failures(session: Session, registry_id: Any) -> list[CheckFailure]:

@@ -103,10 +103,12 @@ def run_soak(
                 figures.operations += 1
                 if repair_error is not None:
                     figures.failures.append(f"{name} (repair): {repair_error}")
-            mismatches = audit(stack, held_elsewhere).mismatches
-            figures.mismatches += mismatches
+            found = audit(stack, held_elsewhere)
+            figures.mismatches += found.mismatches
+            details = ", ".join(f"{key}={value}" for key, value in vars(found).items() if value)
             progress(
-                f"  {name:28} {'failed, repaired' if error else 'ok':18} mismatches={mismatches}"
+                f"  {name:28} {'failed, repaired' if error else 'ok':18} "
+                f"mismatches={found.mismatches}" + (f" ({details})" if details else "")
             )
 
         for cycle in range(cycles):

@@ -426,3 +426,47 @@ def test_stack_config_wins_over_the_environment(configure, monkeypatch, emulator
     provider = configure(ContainerRegistryProvider())
     result = provider.create({"name": "cfg", "registry_type": "ghcr", "hostname": "ghcr.io"})
     assert state_of(emulator, str(result.id)) is not None
+
+
+# -- answers lost in transit ---------------------------------------------------------------
+
+
+def _external(emulator: Emulator) -> list[dict[str, Any]]:
+    return [r for r in emulator.admin.registries() if r["registry_type"] != "nodion"]
+
+
+def test_a_second_lost_answer_is_looked_for_too_not_duplicated(create_registry, emulator) -> None:
+    # The first create is committed and its answer lost; the recovery finds it. Here the
+    # recovery's look finds nothing (the first POST is refused before processing), so it
+    # creates again, and that answer is lost too: it must be looked for, not orphaned.
+    emulator.admin.add_fault("reset_before", method="POST", path="^/v1/container_registries$")
+    emulator.admin.add_fault("drop_after", method="POST", path="^/v1/container_registries$")
+    registry_id, outs = create_registry(name="twice lost")
+    [only] = _external(emulator)
+    assert only["id"] == registry_id
+    assert outs["name"] == "twice lost"
+
+
+def test_answers_lost_every_time_leave_no_orphan_and_say_what_to_do(
+    create_registry, emulator
+) -> None:
+    emulator.admin.add_fault(
+        "drop_after", method="POST", path="^/v1/container_registries$", times=None
+    )
+    registry_id, _ = create_registry(name="always lost")
+    # Every POST commits; the first look after a lost answer recognises what it made.
+    assert [r["id"] for r in _external(emulator)] == [registry_id]
+
+
+def test_a_failed_look_after_a_lost_answer_says_how_to_adopt(registries, emulator) -> None:
+    emulator.admin.add_fault("drop_after", method="POST", path="^/v1/container_registries$")
+    emulator.admin.add_fault(
+        "status", status=500, method="GET", path="^/v1/container_registries$", times=None
+    )
+    checked = registries.check({}, {"name": "unseen", "registry_type": "docker_hub"})
+    with pytest.raises(NodionError) as failed:
+        registries.create(checked.inputs)
+    message = str(failed.value)
+    assert message.startswith("creating registry 'unseen': the answer was lost")
+    assert "looking for what Nodion made failed too" in message
+    assert "set adopt_id to its id on this resource" in message
