@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from nodion_devkit.engine import REPO_ROOT
+from nodion_devkit.engine import ensure_tool
 
 
 def ensure_crane() -> Path:
@@ -21,20 +21,7 @@ def ensure_crane() -> Path:
     ``NODION_CRANE_BIN_DIR`` points at an installed crane instead. Failing here fails the tests
     that need crane: a missing client must never turn into a skip.
     """
-    override = os.environ.get("NODION_CRANE_BIN_DIR")
-    if override:
-        return Path(override)
-    proc = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "ensure-crane")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"scripts/ensure-crane failed with exit code {proc.returncode}:\n{proc.stderr[-4000:]}"
-        )
-    return Path(proc.stdout.strip().splitlines()[-1])
+    return ensure_tool("ensure-crane", "NODION_CRANE_BIN_DIR")
 
 
 def crane_auth_token(

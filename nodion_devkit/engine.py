@@ -27,25 +27,30 @@ PROGRAMS = REPO_ROOT / "tests" / "e2e" / "programs"
 PASSPHRASE = "engine-test-passphrase"
 
 
-def ensure_pulumi() -> Path:
-    """Return the directory holding `pulumi`, building the CLI if needed.
+def ensure_tool(script: str, override_variable: str) -> Path:
+    """Run ``scripts/<script>`` (which builds a tool from its Go modules once and caches it)
+    and return the directory it prints last; ``override_variable`` names a directory to use
+    instead.
 
-    Failing here fails the engine tests: a missing CLI must never turn into a skip.
+    Failing here fails the tests that need the tool: a missing tool must never turn into a
+    skip.
     """
-    override = os.environ.get("NODION_PULUMI_BIN_DIR")
+    override = os.environ.get(override_variable)
     if override:
         return Path(override)
     proc = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "ensure-pulumi")],
-        capture_output=True,
-        text=True,
-        check=False,
+        [str(REPO_ROOT / "scripts" / script)], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise RuntimeError(
-            f"scripts/ensure-pulumi failed with exit code {proc.returncode}:\n{proc.stderr[-4000:]}"
+            f"scripts/{script} failed with exit code {proc.returncode}:\n{proc.stderr[-4000:]}"
         )
     return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def ensure_pulumi() -> Path:
+    """Return the directory holding `pulumi`, building the CLI if needed."""
+    return ensure_tool("ensure-pulumi", "NODION_PULUMI_BIN_DIR")
 
 
 @dataclass

@@ -9,11 +9,10 @@ engine would take it too, but it prefers ``PATH`` over its plugin cache and warn
 from __future__ import annotations
 
 import os
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from nodion_devkit.engine import REPO_ROOT
+from nodion_devkit.engine import ensure_tool
 
 #: The plugin the script builds; the ``pulumi-kubernetes`` Python package asks for exactly it.
 KUBERNETES_PLUGIN_VERSION = "4.25.0"
@@ -26,21 +25,7 @@ def ensure_kubernetes_plugin() -> Path:
     ``NODION_KUBERNETES_PLUGIN_DIR`` points at an installed plugin instead. Failing here fails
     the tests that need the plugin: a missing plugin must never turn into a skip.
     """
-    override = os.environ.get("NODION_KUBERNETES_PLUGIN_DIR")
-    if override:
-        return Path(override)
-    proc = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "ensure-kubernetes-plugin")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            "scripts/ensure-kubernetes-plugin failed with exit code "
-            f"{proc.returncode}:\n{proc.stderr[-4000:]}"
-        )
-    return Path(proc.stdout.strip().splitlines()[-1])
+    return ensure_tool("ensure-kubernetes-plugin", "NODION_KUBERNETES_PLUGIN_DIR")
 
 
 def install_kubernetes_plugin(pulumi_home: Path, plugin_dir: Path) -> Path:
