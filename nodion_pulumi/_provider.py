@@ -154,6 +154,9 @@ class Session:
         # Registries this process created or recovered: a recovery never picks one twice.
         self.claimed: set[str] = set()
         self._reached = False
+        # Every registry any list of this process showed: what a registry is (its id, whether
+        # it is Nodion's, its type) never changes, so checks need no list after each write.
+        self._seen: dict[str, Registry] = {}
 
     def wrote(self) -> None:
         """Forget the snapshot: it may predate a write of ours."""
@@ -175,9 +178,18 @@ class Session:
                 self._snapshot = {r.id: r for r in registries}
                 self._snapshot_generation = generation
                 self._snapshot_time = time.monotonic()
+                self._seen.update(self._snapshot)
                 self._reached = True
             assert self._snapshot is not None
             return self._snapshot.get(registry_id)
+
+    def known(self, registry_id: str) -> Registry | None:
+        """The registry as a list of this run showed it, for checks of what it is (that it
+        exists, whether it is Nodion's, its type), not of what it holds now. Asks Nodion only
+        for an id no list has shown yet, e.g. a registry created earlier in the same `up`."""
+        with self._lock:
+            seen = self._seen.get(registry_id)
+        return seen if seen is not None else self.listed(registry_id)
 
     def reach(self) -> None:
         """Ask Nodion once per process, unless a list call already answered: proves at

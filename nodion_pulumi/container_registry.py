@@ -67,7 +67,7 @@ def _creation_failures(session: Session, checked: dict[str, Any]) -> list[CheckF
     if not isinstance(adopt_id, str) or is_unknown(adopt_id):
         session.reach()
         return []
-    problem = _adoption_problem(adopt_id, session.listed(adopt_id), checked.get("registry_type"))
+    problem = _adoption_problem(adopt_id, session.known(adopt_id), checked.get("registry_type"))
     return [CheckFailure(ADOPT_ID, problem)] if problem else []
 
 

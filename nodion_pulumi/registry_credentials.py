@@ -61,7 +61,7 @@ def _registry_failures(session: Session, registry_id: Any) -> list[CheckFailure]
     :class:`CredentialsAlreadyExistError`."""
     if not isinstance(registry_id, str) or is_unknown(registry_id):
         return []
-    registry = session.listed(registry_id)
+    registry = session.known(registry_id)
     if registry is None:
         reason = (
             f"there is no registry {registry_id} in this Nodion project. Use the id of a "

@@ -68,6 +68,20 @@ def test_check_of_new_credentials_makes_one_list_call(credentials, fra, api_log)
     assert api_log() == [("GET", "/v1/container_registries", [])]
 
 
+def test_checks_between_writes_need_no_new_list_call(
+    credentials, create_registry, fra, emulator, api_log
+) -> None:
+    # An `up` interleaves checks and writes; each write drops the read snapshot, but what a
+    # registry is never changes, so a registry already listed is not listed again.
+    assert credentials.check({}, {"registry_id": fra}).failures == []
+    create_registry(name="written in between")
+    emulator.admin.clear_requests()
+    nbg = emulator.nodion_registry_id("nbg")
+    assert credentials.check({}, {"registry_id": fra}).failures == []
+    assert credentials.check({}, {"registry_id": nbg}).failures == []
+    assert api_log() == []
+
+
 def test_check_of_existing_credentials_makes_no_request(credentials, fra, api_log) -> None:
     assert credentials.check({"registry_id": fra}, {"registry_id": fra}).failures == []
     assert api_log() == []
