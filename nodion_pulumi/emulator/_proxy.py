@@ -10,25 +10,24 @@ that says what this proxy is for, so a misdirected client fails loudly instead o
 
 from __future__ import annotations
 
-import socket
 import ssl
-import threading
 from contextlib import suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from nodion_pulumi.emulator._http import Reply, write_reply
 from nodion_pulumi.emulator._registry import RegistryRealm
+from nodion_pulumi.emulator._serving import LoopbackServer, QuietHandler, TrackedHandler
 
 MAX_BODY = 1024 * 1024
+SERVER_VERSION = "nodion-emulator-registry"
 _HANDSHAKE_SECONDS = 10.0
 _TEXT = "text/plain; charset=utf-8"
 
 
-class RegistryProxy(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+class RegistryProxy(LoopbackServer):
+    """Tunnels are tracked like the API server's connections, so that stop() ends them
+    instead of leaving a thread serving a client that keeps its connection open."""
 
     def __init__(
         self,
@@ -38,14 +37,9 @@ class RegistryProxy(ThreadingHTTPServer):
         *,
         ipv6: bool = False,
     ) -> None:
-        if ipv6:
-            self.address_family = socket.AF_INET6
         self.realm = realm
         self.context = context
-        self.verbose = False
-        self._lock = threading.Lock()
-        self._live: set[socket.socket] = set()
-        super().__init__(address, _ConnectHandler)
+        super().__init__(address, _ConnectHandler, ipv6=ipv6)
 
     @property
     def url(self) -> str:
@@ -53,63 +47,20 @@ class RegistryProxy(ThreadingHTTPServer):
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
-    # Tunnels are tracked so stop() can end them instead of leaving a thread serving a client
-    # that keeps its connection open after the store is closed.
-    def track(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._live.add(conn)
 
-    def untrack(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._live.discard(conn)
-
-    def close_connections(self) -> None:
-        with self._lock:
-            live = list(self._live)
-        for conn in live:
-            with suppress(OSError):
-                # The plain socket method: SSLSocket.shutdown would tear down TLS state that
-                # the tunnel's own thread may be using right now.
-                socket.socket.shutdown(conn, socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.verbose:
-            super().handle_error(request, client_address)
+def _send_text(
+    handler: BaseHTTPRequestHandler, status: int, text: str, *headers: tuple[str, str]
+) -> None:
+    raw = f"{text}\n".encode()
+    write_reply(handler, Reply(status, raw=raw, content_type=_TEXT, headers=headers))
 
 
-class _Quiet(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "nodion-emulator-registry"
-    sys_version = ""
-    disable_nagle_algorithm = True
-    server: RegistryProxy
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
-
-    def send_reply(self, reply: Reply) -> None:
-        write_reply(self, reply)
-
-    def send_text(self, status: int, text: str, *headers: tuple[str, str]) -> None:
-        raw = f"{text}\n".encode()
-        self.send_reply(Reply(status, raw=raw, content_type=_TEXT, headers=headers))
-
-
-class _ConnectHandler(_Quiet):
+class _ConnectHandler(TrackedHandler):
     """The proxy side: CONNECT to a served registry, nothing else."""
 
+    server_version = SERVER_VERSION
     timeout = 60
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
+    server: RegistryProxy
 
     def do_CONNECT(self) -> None:
         self.close_connection = True
@@ -117,7 +68,8 @@ class _ConnectHandler(_Quiet):
         host = host.strip("[]").rstrip(".").lower()
         if port != "443" or not self.server.realm.serves(host):
             served = ", ".join(f"{h}:443" for h in self.server.realm.hostnames())
-            self.send_text(
+            _send_text(
+                self,
                 403,
                 f"the nodion-pulumi emulator's proxy reaches only its registries ({served}); "
                 f"refusing CONNECT {self.path}",
@@ -147,7 +99,8 @@ class _ConnectHandler(_Quiet):
 
     def do_GET(self) -> None:
         self.close_connection = True
-        self.send_text(
+        _send_text(
+            self,
             405,
             f"this is the nodion-pulumi emulator's HTTPS proxy for its registries; use it as "
             f"HTTPS_PROXY={self.server.url} with https:// URLs (it serves CONNECT only)",
@@ -157,10 +110,13 @@ class _ConnectHandler(_Quiet):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
 
-class _RegistryHandler(_Quiet):
-    """HTTP/1.1 inside one tunnel, for the registry whose hostname was CONNECTed to."""
+class _RegistryHandler(QuietHandler):
+    """HTTP/1.1 inside one tunnel, for the registry whose hostname was CONNECTed to. The
+    tunnel, not this handler, tracks the TLS connection."""
 
+    server_version = SERVER_VERSION
     timeout = 60
+    server: RegistryProxy
 
     def __init__(
         self, request: ssl.SSLSocket, client_address: Any, server: RegistryProxy, host: str
@@ -174,7 +130,7 @@ class _RegistryHandler(_Quiet):
         reply = self.server.realm.handle(
             self.registry_host, self.command.upper(), self.path, self.headers.get("Authorization")
         )
-        self.send_reply(reply)
+        write_reply(self, reply)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import hmac
 import socket
 import struct
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +21,7 @@ from nodion_pulumi.emulator._faults import FaultSet, Firing, status_fault_reply
 from nodion_pulumi.emulator._http import Reply, Request, parse_body, status_reply, write_reply
 from nodion_pulumi.emulator._log import RequestLog
 from nodion_pulumi.emulator._routes import Bound, Route, resolve
+from nodion_pulumi.emulator._serving import LoopbackServer, TrackedHandler
 
 MAX_BODY = 1024 * 1024
 _NO_FIRING = Firing()
@@ -79,33 +78,12 @@ def _guarded(target: Bound, request: Request) -> Reply:
         return status_reply(500)
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # The stdlib default backlog of 5 drops SYNs under a burst of parallel clients, which
-    # then stall for a second in TCP retransmission: a benchmark would measure that, not us.
-    request_queue_size = 128
-
+class EmulatorServer(LoopbackServer):
     def __init__(self, address: tuple[str, int], app: App, *, ipv6: bool = False) -> None:
-        if ipv6:
-            self.address_family = socket.AF_INET6
         self.app = app
-        self.verbose = False
-        self._lock = threading.Condition()
-        self._live: set[socket.socket] = set()
         self._abort: set[socket.socket] = set()
         self._busy = 0
-        super().__init__(address, _Handler)
-
-    # Connections are tracked so stop() can end idle keep-alive threads instead of leaving
-    # them to serve a pooled client connection after the store is closed.
-    def track(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._live.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._live.discard(conn)
+        super().__init__(address, _Handler, ipv6=ipv6)
 
     def abort_on_close(self, conn: socket.socket) -> None:
         with self._lock:
@@ -126,13 +104,6 @@ class EmulatorServer(ThreadingHTTPServer):
         with self._lock:
             self._lock.wait_for(lambda: self._busy == 0, timeout)
 
-    def close_connections(self) -> None:
-        with self._lock:
-            live = list(self._live)
-        for conn in live:
-            with suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
     def shutdown_request(self, request: Any) -> None:
         with self._lock:
             abort = request in self._abort
@@ -143,33 +114,11 @@ class EmulatorServer(ThreadingHTTPServer):
         else:
             super().shutdown_request(request)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.verbose:
-            super().handle_error(request, client_address)
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(TrackedHandler):
     server_version = "nodion-emulator"
-    sys_version = ""
     timeout = 300
     server: EmulatorServer
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without NODELAY Nagle adds ~40 ms per reply.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
 
     def do_GET(self) -> None:
         self._dispatch()
