@@ -115,6 +115,12 @@ class NodionStack:
             for entry in document.get("auths", {}).values():
                 self.secrets.extend(str(entry[key]) for key in ("password", "auth") if key in entry)
 
+    def masked(self, text: str) -> str:
+        """Text fit for an assertion message: every secret the scan knows replaced."""
+        for secret in sorted(filter(None, self.secrets), key=len, reverse=True):
+            text = text.replace(secret, "[secret]")
+        return text
+
     def assert_no_secret_leaked(self) -> None:
         """No secret in plaintext in any state file or in anything the CLI printed."""
         haystacks = {

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from nodion_devkit.crane import ensure_crane
 from nodion_devkit.engine import Engine, ensure_pulumi
 from nodion_devkit.nodion_stack import TOKEN, NodionStack
 from nodion_pulumi.emulator import Emulator
@@ -13,6 +14,12 @@ from nodion_pulumi.emulator import Emulator
 @pytest.fixture(scope="session")
 def pulumi_bin_dir() -> Path:
     return ensure_pulumi()
+
+
+@pytest.fixture(scope="session")
+def crane_bin_dir() -> Path:
+    """go-containerregistry's crane, the independent registry client some tests log in with."""
+    return ensure_crane()
 
 
 @pytest.fixture

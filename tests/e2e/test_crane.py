@@ -14,25 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from nodion_devkit.crane import crane_auth_token, ensure_crane
+from nodion_devkit.crane import crane_auth_token
 from nodion_devkit.nodion_stack import NodionStack
 
 pytestmark = pytest.mark.engine
 
 HOSTNAME = "registry.fra.nodion.net"
 REPOSITORY = f"{HOSTNAME}/app"
-
-
-@pytest.fixture(scope="session")
-def crane_bin_dir() -> Path:
-    return ensure_crane()
-
-
-def _masked(text: str, secrets: list[str]) -> str:
-    """Text fit for an assertion message: every known secret replaced."""
-    for secret in sorted(filter(None, secrets), key=len, reverse=True):
-        text = text.replace(secret, "[secret]")
-    return text
 
 
 def _token_requests(stack: NodionStack) -> list[tuple[str, str, int]]:
@@ -66,7 +54,7 @@ def test_crane_logs_in_with_the_docker_config_json_output_until_it_is_regenerate
 
     assert accepted.returncode == 0, (
         f"crane auth token {REPOSITORY} exited {accepted.returncode}: "
-        f"{_masked(accepted.stderr, stack.secrets)}"
+        f"{stack.masked(accepted.stderr)}"
     )
     token = json.loads(accepted.stdout).get("token")
     assert isinstance(token, str), "crane printed no token"
@@ -82,7 +70,7 @@ def test_crane_logs_in_with_the_docker_config_json_output_until_it_is_regenerate
         crane_bin_dir, REPOSITORY, docker_config_json, environment, tmp_path / "crane"
     )
 
-    stderr = _masked(refused.stderr, stack.secrets)
+    stderr = stack.masked(refused.stderr)
     assert refused.returncode != 0, "crane logged in with regenerated-away credentials"
     assert "UNAUTHORIZED" in stderr or "401" in stderr, stderr
     assert refused.stdout.strip() == "", "crane printed something (a token?) for a refused login"

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from nodion_devkit.crane import crane_auth_token, ensure_crane
+from nodion_devkit.crane import crane_auth_token
 from nodion_devkit.engine import REPO_ROOT, Engine
 from nodion_devkit.kubernetes import ensure_kubernetes_plugin, install_kubernetes_plugin
 from nodion_devkit.nodion_stack import NodionStack
@@ -39,11 +39,6 @@ SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d7
 @pytest.fixture(scope="session")
 def kubernetes_plugin_dir() -> Path:
     return ensure_kubernetes_plugin()
-
-
-@pytest.fixture(scope="session")
-def crane_bin_dir() -> Path:
-    return ensure_crane()
 
 
 @pytest.fixture
@@ -89,12 +84,6 @@ def _pull_secret_document(secret: dict[str, Any]) -> str:
     return base64.b64decode(secret["data"][".dockerconfigjson"], validate=True).decode()
 
 
-def _masked(text: str, secrets: list[str]) -> str:
-    for secret in sorted(filter(None, secrets), key=len, reverse=True):
-        text = text.replace(secret, "[secret]")
-    return text
-
-
 def _assert_pulls_with(document: str, username: str, password: str) -> None:
     """The document's auth for the registry is exactly these credentials."""
     entry = json.loads(document)["auths"][HOSTNAME]
@@ -116,7 +105,7 @@ def _crane_login(
         assert token, "crane printed an empty token"
         stack.secrets.append(token)
     stack.transcript.append(result.stderr)  # scanned at teardown like the CLI's output
-    return result.returncode, _masked(result.stderr, stack.secrets)
+    return result.returncode, stack.masked(result.stderr)
 
 
 def test_the_rendered_pull_secret_logs_in_and_the_deployment_names_it(
