@@ -36,6 +36,7 @@ import httpx
 from nodion_pulumi._client import USER_AGENT
 from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi._redact import redact
+from nodion_pulumi._validation import hostname_problem
 
 __all__ = [
     "MAX_CONCURRENT_VERIFICATIONS",
@@ -174,29 +175,16 @@ def verify_credentials(
     Never raises for anything the registry or the network does: those are verdicts.
     ``transport`` replaces the network in tests (it also turns off the proxy environment).
     """
-    host = _host_of(hostname)
-    if host is None:
-        return Verification(Verdict.UNKNOWN, f"{hostname!r} is not a registry hostname")
-    scheme = "http" if is_loopback_host(host) else "https"
+    # A path, a login or a space would send the request somewhere the registry is not.
+    problem = hostname_problem(hostname)
+    if problem is not None:
+        return Verification(Verdict.UNKNOWN, f"the registry hostname {problem}")
+    scheme = "http" if is_loopback_host(httpx.URL(f"https://{hostname}/").host) else "https"
     with _slots:
         if transport is not None:
             with _new_client(timeout, transport) as client:
                 return _Exchange(client, hostname, username, password).run(scheme)
         return _Exchange(_client(timeout), hostname, username, password).run(scheme)
-
-
-_HOSTNAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+|\[[0-9A-Fa-f:.]+\]")
-
-
-def _host_of(hostname: str) -> str | None:
-    """The host part of ``host[:port]``, or None for anything else (a path, a login, a
-    space): such a value would make the request go somewhere the registry is not."""
-    host, _, port = hostname.rpartition(":") if not hostname.endswith("]") else (hostname, "", "")
-    if not host or "]" in port:
-        host, port = hostname, ""
-    if not _HOSTNAME.fullmatch(host) or (port and not (port.isdigit() and int(port) < 65536)):
-        return None
-    return host.strip("[]")
 
 
 class _Exchange:
