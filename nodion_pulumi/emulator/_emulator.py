@@ -125,13 +125,14 @@ class Emulator:
 
     def _start_proxy(self, realm: RegistryRealm) -> None:
         # Imported here: trustme (and cryptography behind it) load only when registries are on.
-        from nodion_pulumi.emulator._tls import server_context
+        from nodion_pulumi.emulator._tls import server_context, write_trust_bundle
 
         self._tls_dir = Path(tempfile.mkdtemp(prefix="nodion-emulator-tls-"))
         # Every region's hostname, not only the seeded ones: a data file or restore_state can
         # bring others, and the proxy decides per CONNECT which registries exist.
         hostnames = sorted(region.registry_hostname for region in REGIONS.values())
         context = server_context(hostnames, self._tls_dir / "ca.pem")
+        write_trust_bundle(self._tls_dir / "ca.pem", self._tls_dir / "trust.pem")
         proxy = RegistryProxy((self.host, 0), realm, context, ipv6=":" in self.host)
         proxy.verbose = self.verbose
         self._proxy = proxy
@@ -196,20 +197,27 @@ class Emulator:
 
     @property
     def ca_cert_path(self) -> Path:
-        """PEM file of the test CA that signed the registries' certificate (removed at stop)."""
+        """PEM file of the test CA alone that signed the registries' certificate (removed at
+        stop): what a client configured per registry, such as docker's certs.d, wants."""
         self._running_proxy()
         assert self._tls_dir is not None
         return self._tls_dir / "ca.pem"
 
+    @property
+    def trust_bundle_path(self) -> Path:
+        """PEM file of the test CA followed by the CAs the system trusts (removed at stop):
+        what `SSL_CERT_FILE` points to, so that other https hosts still verify with it set."""
+        return self.ca_cert_path.with_name("trust.pem")
+
     def registry_environment(self) -> dict[str, str]:
         """The standard variables that route a client to the served registries.
 
-        `SSL_CERT_FILE` replaces the client's trust store with the test CA, so these belong in
-        the environment of a test's or demo's processes, not of a shell used for anything else.
+        They leave every other https host reachable as before: the proxy relays a `CONNECT`
+        to any host it does not serve, and `SSL_CERT_FILE` trusts the system's CAs too.
         """
         return {
             "HTTPS_PROXY": self.registry_proxy_url,
-            "SSL_CERT_FILE": str(self.ca_cert_path),
+            "SSL_CERT_FILE": str(self.trust_bundle_path),
             "NO_PROXY": NO_PROXY,
         }
 

@@ -316,12 +316,11 @@ def test_regenerate_refuses_external_and_unknown_registries(registries: Emulator
 # -- the proxy ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "target", ["example.com:443", f"{FRA}:80", "registry.waw.nodion.net:443", "127.0.0.1:443"]
-)
-def test_connect_elsewhere_is_refused_naming_the_served_hosts(
+@pytest.mark.parametrize("target", [f"{FRA}:80", "registry.waw.nodion.net:443", f"{NBG}.:8443"])
+def test_connect_to_an_unserved_nodion_registry_is_refused_naming_the_served_hosts(
     registries: Emulator, target: str
 ) -> None:
+    """Relaying these would reach the real Nodion from a shell set up for the emulated one."""
     answer = _raw_proxy_exchange(
         registries, f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
     )
@@ -329,9 +328,19 @@ def test_connect_elsewhere_is_refused_naming_the_served_hosts(
     assert head.startswith(b"HTTP/1.1 403 ")
     text = body.decode()
     assert text.count("\n") == 1
-    assert f"refusing CONNECT {target}" in text
+    assert f"refusing CONNECT {target} rather than sending it to the real Nodion" in text
     for slug in registries.regions:
         assert f"registry.{slug}.nodion.net:443" in text
+
+
+@pytest.mark.parametrize("target", ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:https", ":443"])
+def test_connect_without_host_and_port_is_a_bad_request(registries: Emulator, target: str) -> None:
+    answer = _raw_proxy_exchange(
+        registries, f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert body.decode() == f"CONNECT needs host:port, got {target!r}\n"
 
 
 def test_a_plain_proxy_request_is_told_to_use_connect(registries: Emulator) -> None:
@@ -429,9 +438,10 @@ def test_environment_and_cleanup(tmp_path: Path) -> None:
         env = emulator.registry_environment()
         assert env == {
             "HTTPS_PROXY": emulator.registry_proxy_url,
-            "SSL_CERT_FILE": str(emulator.ca_cert_path),
+            "SSL_CERT_FILE": str(emulator.trust_bundle_path),
             "NO_PROXY": "127.0.0.1,localhost,::1",
         }
+        assert emulator.trust_bundle_path.parent == emulator.ca_cert_path.parent
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", env["HTTPS_PROXY"])
         assert env["HTTPS_PROXY"] != emulator.root_url
         ca = emulator.ca_cert_path
