@@ -11,9 +11,9 @@ import errno
 import functools
 import importlib.util
 import os
-import secrets
 import shlex
 import signal
+import sqlite3
 import sys
 import threading
 import uuid
@@ -25,6 +25,7 @@ from nodion_pulumi._config import ENV_API_TOKEN, ENV_API_URL
 from nodion_pulumi._facts import is_loopback_host, nodion_registry_hostname
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, DEFAULT_REGIONS, Emulator
 from nodion_pulumi.emulator._regions import normalize_regions
+from nodion_pulumi.emulator._token import keep_token
 
 
 def default_data_path() -> Path:
@@ -54,8 +55,11 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
             "Serve a local emulator of the Nodion Container Registries API. Once ready it "
             "prints NODION_API_URL=..., then the export lines for NODION_API_URL and "
             "NODION_API_TOKEN, and runs until interrupted. Requests with any other token "
-            "get 401. With --serve-registries it then prints HTTPS_PROXY=... and "
-            "SSL_CERT_FILE=... and their export lines."
+            "get 401. The token is kept in the data file, so a restart with the same --data "
+            "requires the same token. With --serve-registries it then prints HTTPS_PROXY=... "
+            "and SSL_CERT_FILE=... and their export lines; the proxy relays every other host "
+            "unchanged and SSL_CERT_FILE also trusts the system's CAs, so other https clients "
+            "in that shell keep working."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -65,7 +69,11 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument(
         "--token",
         default=None,
-        help="bearer token to require (default: a random one, printed when ready)",
+        help=(
+            "bearer token to require; it replaces the one kept in the data file, so later "
+            "starts without --token require it too (default: the token kept in the data "
+            "file, or a new random one kept there; printed when ready)"
+        ),
     )
     parser.add_argument(
         "--data",
@@ -108,9 +116,17 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not 0 <= args.port <= 65535:
         parser.error(f"invalid port: {args.port}")
     data = args.data if args.data is not None else default_data_path()
-    # A generated token rather than "accept any": a wrong or stale token then fails here the
-    # way it fails against Nodion, instead of first surfacing in production.
-    token = args.token if args.token is not None else secrets.token_urlsafe(24)
+    if args.token is not None and not args.token.strip():
+        parser.error("--token must not be empty")
+    # A required token rather than "accept any": a wrong or stale token then fails here the
+    # way it fails against Nodion, instead of first surfacing in production. Kept in the data
+    # file, so the token a user stored keeps working after a restart.
+    try:
+        kept = keep_token(data, args.project_id, args.token)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"nodion-pulumi emulator: cannot use the data file {data}: {exc}", file=sys.stderr)
+        return 1
+    token = kept.value
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -137,7 +153,11 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         print(f"nodion-pulumi emulator: cannot start: {exc}", file=sys.stderr)
         return 1
     try:
-        chosen = "given by --token" if args.token is not None else "generated for this run"
+        chosen = {
+            "given": "given by --token and kept in the data file",
+            "kept": "kept in the data file from an earlier start",
+            "generated": "generated and kept in the data file",
+        }[kept.origin]
         print(
             f"nodion-pulumi emulator: data in {data}; regions {','.join(emulator.regions)}; "
             f"token {chosen} (any other gets 401); stop with Ctrl-C",
@@ -164,8 +184,8 @@ def _print_registry_environment(emulator: Emulator) -> None:
     hostnames = ", ".join(nodion_registry_hostname(slug) for slug in emulator.regions)
     print(
         f"nodion-pulumi emulator: registries {hostnames} served through HTTPS_PROXY; "
-        "SSL_CERT_FILE trusts only the emulator's test CA, so export it only where these "
-        "registries are all you reach over https",
+        "other hosts are relayed unchanged and SSL_CERT_FILE trusts the system's CAs too, "
+        "so other https clients in that shell keep working",
         file=sys.stderr,
         flush=True,
     )

@@ -5,7 +5,9 @@ transaction and a reply is only sent after its commit, so whatever a client saw 
 survives a crash or SIGKILL of the emulator.
 
 Secrets (external registry passwords, minted Nodion credentials) are kept only as salted
-digests: the API never returns them again, so the emulator has no reason to hold them.
+digests: the API never returns them again, so the emulator has no reason to hold them. The one
+plaintext value is the emulator's own API token (in `settings`), which it must print again at
+every start; so the file is created 0600 (and tightened to it), and directories it creates 0700.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ CREATE TABLE IF NOT EXISTS registries (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS registries_project ON registries (project_id, pk);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 _COLUMNS = (
@@ -163,13 +169,39 @@ class Tx:
             (self._project_id, registry_id),
         )
 
+    def setting(self, key: str) -> str | None:
+        """A value of the whole data file (not of one project), such as the API token."""
+        found = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(found[0]) if found else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+def _private_file(path: str) -> None:
+    """Create `path` readable by its owner only (its directory 0700 when created here) before
+    SQLite opens it: SQLite gives its -wal and -shm files the database file's mode. A file an older
+    version left readable to others is tightened, and so are its leftover -wal/-shm files."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            mode = os.stat(name).st_mode
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(name, 0o600)
+
 
 class Store:
     def __init__(self, path: str | os.PathLike[str] | None, project_id: str) -> None:
         target = ":memory:" if path is None else os.fspath(path)
         if path is not None:
-            parent = os.path.dirname(os.path.abspath(target))
-            os.makedirs(parent, exist_ok=True)
+            _private_file(target)
         self._lock = threading.Lock()
         self._project_id = project_id
         # isolation_level=None: transactions are begun explicitly, never implicitly.

@@ -108,7 +108,7 @@ def test_serves_the_api_and_exits_cleanly_on_sigterm(served: Served) -> None:
     assert code == 0
     assert out == ""  # the URL and export lines were the only stdout output
     assert "cli-token" not in err
-    assert "token given by --token (any other gets 401)" in err
+    assert "token given by --token and kept in the data file (any other gets 401)" in err
     assert "Traceback" not in err
 
 
@@ -122,12 +122,61 @@ def test_without_token_a_generated_one_is_printed_and_required(tmp_path: Path) -
     finally:
         code, _, err = _finish(first.proc)
     assert code == 0
-    assert "token generated for this run (any other gets 401)" in err
+    assert "token generated and kept in the data file (any other gets 401)" in err
     assert first.token not in err
-    second = _spawn(["--data", str(tmp_path / "gen.db")])
-    assert _finish(second.proc)[0] == 0
     assert len(first.token) >= 24
-    assert second.token != first.token
+
+
+def test_a_restart_with_the_same_data_keeps_the_token(tmp_path: Path) -> None:
+    """What a user stored with `pulumi config set --secret nodion:apiToken` keeps working."""
+    first = _spawn(["--data", str(tmp_path / "kept.db")])
+    assert _finish(first.proc)[0] == 0
+    second = _spawn(["--data", str(tmp_path / "kept.db")])
+    try:
+        assert second.token == first.token
+        listed = httpx.get(
+            f"{second.url}/container_registries", headers=first.auth, trust_env=False
+        )
+        assert listed.status_code == 200
+    finally:
+        code, _, err = _finish(second.proc)
+    assert code == 0
+    assert "token kept in the data file from an earlier start (any other gets 401)" in err
+    assert first.token not in err
+    other = _spawn(["--data", str(tmp_path / "other.db")])
+    assert _finish(other.proc)[0] == 0
+    assert other.token != first.token
+
+
+def test_token_given_replaces_the_kept_one_for_later_starts(tmp_path: Path) -> None:
+    db = str(tmp_path / "given.db")
+    generated = _spawn(["--data", db])
+    assert _finish(generated.proc)[0] == 0
+    given = _spawn(["--data", db, "--token", "chosen-token"])
+    assert given.token == "chosen-token"
+    assert _finish(given.proc)[0] == 0
+    later = _spawn(["--data", db])
+    try:
+        assert later.token == "chosen-token"
+        refused = httpx.get(
+            f"{later.url}/container_registries", headers=generated.auth, trust_env=False
+        )
+        assert refused.status_code == 401
+    finally:
+        assert _finish(later.proc)[0] == 0
+
+
+def test_the_data_file_holding_the_token_is_private(tmp_path: Path) -> None:
+    db = tmp_path / "new-dir" / "private.db"
+    served = _spawn(["--data", str(db)])
+    try:
+        # While running too: SQLite gives its -wal and -shm files the database file's mode.
+        for path in [db, *db.parent.glob("private.db-*")]:
+            assert path.stat().st_mode & 0o777 == 0o600, path
+        assert db.parent.stat().st_mode & 0o777 == 0o700
+    finally:
+        assert _finish(served.proc)[0] == 0
+    assert db.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_export_lines_work_in_a_shell(served: Served) -> None:

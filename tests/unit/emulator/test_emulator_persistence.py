@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, NAMESPACE, Emulator
+from nodion_pulumi.emulator._token import KeptToken, keep_token
 
 Create = Callable[..., dict[str, Any]]
 ClientFactory = Callable[[Emulator], httpx.Client]
@@ -145,3 +146,32 @@ def test_restart_on_the_same_object_and_port(
         assert [r["name"] for r in em2.admin.registries()][-1] == "x"
     finally:
         em2.stop()
+
+
+def test_an_existing_data_file_is_tightened_to_its_owner(tmp_path: Path) -> None:
+    """An older version created files 0644; the file now holds the emulator's token."""
+    db = tmp_path / "old.db"
+    sqlite3.connect(db).close()
+    db.chmod(0o644)
+    tmp_path.chmod(0o755)
+    with Emulator(data_path=db):
+        assert db.stat().st_mode & 0o777 == 0o600
+    assert db.stat().st_mode & 0o777 == 0o600
+    assert tmp_path.stat().st_mode & 0o777 == 0o755  # a directory it did not create is left
+
+
+def test_the_token_is_kept_per_data_file(tmp_path: Path) -> None:
+    db = tmp_path / "token.db"
+    generated = keep_token(db, DEFAULT_PROJECT_ID)
+    assert generated.origin == "generated"
+    assert len(generated.value) >= 24
+    assert keep_token(db, DEFAULT_PROJECT_ID) == KeptToken(generated.value, "kept")
+    assert keep_token(db, DEFAULT_PROJECT_ID, "mine") == KeptToken("mine", "given")
+    assert keep_token(db, DEFAULT_PROJECT_ID) == KeptToken("mine", "kept")
+    # Per file, not per project: the emulator requires one token whatever the project.
+    assert keep_token(db, "11111111-2222-4333-8444-555555555555").value == "mine"
+    assert keep_token(tmp_path / "other.db", DEFAULT_PROJECT_ID).value != "mine"
+    # Registries and the token live side by side in the one file.
+    with Emulator(token="mine", data_path=db) as em:
+        assert len(em.admin.registries()) == 4
+    assert keep_token(db, DEFAULT_PROJECT_ID).value == "mine"
