@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pulumi.errors import RunError
 
 from nodion_pulumi._error_body import extract_messages
+from nodion_pulumi._facts import REFRESH_WITH_PROGRAM
+from nodion_pulumi._ownership import RegistryRef, ways_on
 
 if TYPE_CHECKING:
     import httpx
@@ -230,14 +232,11 @@ class CredentialsAlreadyExistError(_RegistryBadRequest):
     def __str__(self) -> str:
         return (
             f"{self.operation} failed: Nodion registry {self.registry_id} already has "
-            "push/pull credentials, and Nodion shows "
-            "a password only once, so they cannot be captured. Usually another "
-            "RegistryCredentials owns them, in this stack or another one (a registry has one "
-            "set of credentials). Keep one RegistryCredentials per registry and share its "
-            "outputs: in this stack use that resource's outputs; from another stack read them "
-            "with a pulumi.StackReference to the stack that owns it. Only if no stack owns them "
-            "(made in the Nodion dashboard), revoke them there and run `pulumi up` again: "
-            "whoever still uses them loses access."
+            "push/pull credentials, and Nodion shows a password only once, so they cannot be "
+            "captured. Usually another RegistryCredentials owns them, in this stack or another "
+            "one (a registry has one set of credentials); the preview could not see it, e.g. "
+            "because both were created at once. "
+            f"{ways_on(RegistryRef(self.registry_id))}"
         )
 
 
@@ -261,7 +260,11 @@ class NotNodionRegistryError(_RegistryBadRequest):
 class AuthenticationError(APIError):
     """401: the API token is missing, wrong or revoked."""
 
-    hint = "Check the API token in `nodion:apiToken` or NODION_API_TOKEN"
+    hint = (
+        "Check the API token in `nodion:apiToken` or NODION_API_TOKEN; after changing "
+        f"`nodion:apiToken`, refresh with `{REFRESH_WITH_PROGRAM}` (a plain refresh uses the "
+        "configuration of the last `pulumi up`)"
+    )
 
 
 class PermissionDeniedError(APIError):

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_HOSTNAMES",
     "EXTERNAL_REGISTRY_TYPES",
     "NODION_REGISTRY_TYPE",
+    "REFRESH_WITH_PROGRAM",
     "REGISTRY_ID_RULE",
     "REGISTRY_TYPES",
     "ExternalRegistryType",
@@ -53,6 +54,10 @@ DEFAULT_HOSTNAMES: Mapping[str, str] = MappingProxyType(
 _REGISTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
 REGISTRY_ID_RULE = "letters, digits, '-', '_', '.' or '~', at most 128 characters"
 """The rule of :func:`is_registry_id` in words, for messages that say what would be valid."""
+
+# A plain `pulumi refresh` runs providers with the configuration recorded at the last `up`
+# (Pulumi's rule for every provider); this one reads the stack's configuration as it is now.
+REFRESH_WITH_PROGRAM: Final = "pulumi refresh --run-program"
 
 _NODION_HOSTNAME = re.compile(r"registry\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.nodion\.net")
 

@@ -46,6 +46,7 @@ from nodion_pulumi._errors import (
     NotFoundError,
     ServerError,
 )
+from nodion_pulumi._ownership import Owners
 
 if TYPE_CHECKING:
     # httpx and pydantic load on the first API call, not when the engine unpickles a
@@ -212,6 +213,9 @@ class Session:
 _sessions: dict[Settings, Session] = {}
 _sessions_lock = threading.Lock()
 _missing_token_reported = False
+# What this process saw of the program's credentials; needs no settings, since a check with
+# old inputs records its owner without asking Nodion (and so without a token).
+_owners = Owners()
 
 
 def _session_for(config: Mapping[str, Any]) -> Session:
@@ -281,6 +285,11 @@ class NodionProvider(ResourceProvider):
     @property
     def session(self) -> Session:
         return _session_for(self._config or {})
+
+    @property
+    def owners(self) -> Owners:
+        """The process's record of which registries' credentials the run creates."""
+        return _owners
 
     def configuration_failures(
         self, olds: Mapping[str, Any], news: Mapping[str, Any]

@@ -29,6 +29,8 @@ import enum
 import os
 import re
 import threading
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -273,7 +275,29 @@ class _Exchange:
                 continue
             if response.status_code < 500 or attempt == VERIFY_ATTEMPTS - 1:
                 return response
-        return Verification(Verdict.UNKNOWN, f"no answer from {_where(httpx.URL(url))} ({failure})")
+        target = httpx.URL(url)
+        return Verification(
+            Verdict.UNKNOWN, f"no answer from {_where(target)} {_route(target)} ({failure})"
+        )
+
+
+# NO_PROXY as the standard library reads it (the typing stubs omit this function).
+_bypassed: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+
+
+def _route(url: httpx.URL) -> str:
+    """How the environment sends a request to ``url``: through which proxy, or directly. A
+    check that gets no answer is most often a proxy setting, so the message names it."""
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(url.scheme)
+    if proxy and not _bypassed(url.host, proxies):
+        # Scheme, host and port only: a proxy URL may carry a login.
+        via = httpx.URL(proxy)
+        port = f":{via.port}" if via.port else ""
+        return f"through the proxy {via.scheme}://{via.host}{port} ({url.scheme.upper()}_PROXY)"
+    if proxy:
+        return "directly (NO_PROXY names it)"
+    return f"directly (no {url.scheme.upper()}_PROXY is set)"
 
 
 def _where(url: httpx.URL) -> str:

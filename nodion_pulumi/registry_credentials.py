@@ -24,6 +24,8 @@ from nodion_pulumi._errors import (
     NodionError,
     NotFoundError,
 )
+from nodion_pulumi._facts import REFRESH_WITH_PROGRAM
+from nodion_pulumi._ownership import Owners, RegistryRef, ways_on
 from nodion_pulumi._provider import (
     RECOVERY_ATTEMPTS,
     NodionProvider,
@@ -50,14 +52,13 @@ INPUTS = ("registry_id", "triggers")
 SECRET_OUTPUTS = ["password", "docker_config_json"]
 
 
-def _registry_failures(session: Session, registry_id: Any) -> list[CheckFailure]:
-    """For credentials about to be created: is there a Nodion registry to create them
-    for? One list call, shared by the run, and only on creation (no old inputs), so an
-    `up` without changes still makes no request.
+def _registry_failures(session: Session, owners: Owners, registry_id: Any) -> list[CheckFailure]:
+    """For credentials about to be created: is there a Nodion registry to create them for,
+    and would they be its only owner (DESIGN 3b)? One list call, shared by the run, and only
+    on creation (no old inputs), so an `up` without changes still makes no request.
 
-    Existing credentials are not refused here: the engine checks a replacement (a
-    rotation by ``triggers``) without old inputs too, while the credentials it is about
-    to revoke still exist. A create that meets someone else's fails with
+    A registry created by the same program has no id yet at preview: its checks wait for
+    the `up`, where a create that meets existing credentials fails with
     :class:`CredentialsAlreadyExistError`."""
     if not isinstance(registry_id, str) or is_unknown(registry_id):
         return []
@@ -75,7 +76,12 @@ def _registry_failures(session: Session, registry_id: Any) -> list[CheckFailure]
             "username and password of its ContainerRegistry"
         )
     else:
-        return []
+        second_owner = owners.claim(
+            RegistryRef(registry.id, registry.hostname), has_credentials=registry.has_credentials
+        )
+        if second_owner is None:
+            return []
+        reason = second_owner
     return [CheckFailure("registry_id", reason)]
 
 
@@ -87,9 +93,15 @@ class RegistryCredentialsProvider(NodionProvider):
         checked, failures = check_credentials_inputs(inputs, is_unknown)
         found = [CheckFailure(f.field, f.reason) for f in failures]
         found += self.configuration_failures(olds, news)
-        if not found and not olds:
-            registry_id = checked.get("registry_id")
-            found += self.api_failures(lambda session: _registry_failures(session, registry_id))
+        registry_id = checked.get("registry_id")
+        if olds:
+            owned = olds.get("registry_id")
+            if isinstance(owned, str) and not is_unknown(owned):
+                self.owners.holds(owned)
+        elif not found:
+            found += self.api_failures(
+                lambda session: _registry_failures(session, self.owners, registry_id)
+            )
         return CheckResult(checked, found)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -98,6 +110,10 @@ class RegistryCredentialsProvider(NodionProvider):
             for key in INPUTS
             if is_unknown(news.get(key)) or _normal(olds.get(key)) != _normal(news.get(key))
         ]
+        registry_id = news.get("registry_id")
+        if changed and isinstance(registry_id, str) and registry_id == olds.get("registry_id"):
+            # The engine checks the replacement next, in this process: it is no second owner.
+            self.owners.replacing(registry_id)
         return DiffResult(
             changes=bool(changed),
             replaces=changed,
@@ -228,20 +244,23 @@ def _still_valid(registry: Registry, props: Mapping[str, Any]) -> bool:
         registry.hostname, str(props.get("username") or ""), str(props["password"])
     )
     if verification.verdict is Verdict.REJECTED:
+        # The registry still has credentials (has_credentials was true): someone else's.
         warn(
             f"the registry refused the credentials of registry {registry.id} captured in this "
             f"stack ({verification.reason}): they were revoked or regenerated outside this "
-            "stack, in the Nodion dashboard or by another stack. They are removed from the "
-            "state. The next `pulumi up` generates new ones if the registry has none; if "
-            "another stack now holds them, it fails and says how to share that stack's "
-            "credentials instead."
+            "stack, in the Nodion dashboard or by another stack, and are removed from the "
+            "state. Until the set the registry holds now is dealt with, the next preview "
+            f"refuses to capture new ones. {ways_on(RegistryRef(registry.id, registry.hostname))}"
         )
         return False
     if verification.verdict is Verdict.UNKNOWN:
         warn(
             f"could not verify the credentials of registry {registry.id} against "
-            f"{registry.hostname}: {verification.reason}. They stay in the state. Set "
-            f"{CONFIG_VERIFY_CREDENTIALS} to false to skip this check."
+            f"{registry.hostname}: {verification.reason}. They stay in the state. If the "
+            "registry is reached through a proxy, check HTTPS_PROXY and NO_PROXY; to skip "
+            f"this check, set {CONFIG_VERIFY_CREDENTIALS} to false and run "
+            f"`{REFRESH_WITH_PROGRAM}` (a plain refresh uses the configuration of the last "
+            "`pulumi up`)."
         )
     return True
 
@@ -341,7 +360,7 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
         :param args: The inputs as a :class:`RegistryCredentialsArgs`, or give them as
             keyword arguments (not both); see :class:`RegistryCredentialsArgs` for each.
         :param opts: Resource options; the secret outputs are always added to
-            ``additional_secret_outputs``.
+            ``additional_secret_outputs``, and ``delete_before_replace`` is always set.
         """
         if args is not None:
             if registry_id is not None or triggers is not None:
@@ -370,7 +389,13 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
             resource_name,
             props,
             pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+                opts,
+                pulumi.ResourceOptions(
+                    additional_secret_outputs=SECRET_OUTPUTS,
+                    # A registry holds one set: the old credentials always go first, also
+                    # for `pulumi up --replace`, where the engine asks no diff.
+                    delete_before_replace=True,
+                ),
             ),
         )
 

@@ -1,9 +1,10 @@
 """Fixtures for the resource layer's tests: providers driven directly, no Pulumi engine.
 
 The providers keep process-wide state (one client per settings, the "missing token" note
-shown once) and the lookups cache their clients; every test starts from a clean slate and
-an environment without ``NODION_*`` or ``PULUMI_CONFIG*`` variables. Helpers are fixtures,
-not importable functions, so that the tests work under pytest's importlib import mode.
+shown once, the registries whose credentials the run creates) and the lookups cache their
+clients; every test starts from a clean slate and an environment without ``NODION_*`` or
+``PULUMI_CONFIG*`` variables. Helpers are fixtures, not importable functions, so that the
+tests work under pytest's importlib import mode.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pulumi.dynamic.config import Config
 
 from nodion_pulumi import _clients, _provider
 from nodion_pulumi._client import NodionClient
+from nodion_pulumi._ownership import Owners
 from nodion_pulumi._provider import NodionProvider
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.emulator import Emulator
@@ -37,6 +39,7 @@ def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clients: dict[Any, NodionClient] = {}
     monkeypatch.setattr(_provider, "_sessions", sessions)
     monkeypatch.setattr(_provider, "_missing_token_reported", False)
+    monkeypatch.setattr(_provider, "_owners", Owners())
     monkeypatch.setattr(_clients, "_clients", clients)
     for name in list(os.environ):
         if name.startswith(("NODION_", "PULUMI_CONFIG")):

@@ -77,7 +77,11 @@ def test_regenerated_credentials_are_dropped_with_a_warning(
     warning = capsys.readouterr().err
     assert warning.startswith(f"warning: the registry refused the credentials of registry {fra}")
     assert "registry.fra.nodion.net refused user" in warning
-    assert "The next `pulumi up` generates new ones if the registry has none" in warning
+    # One line, ending with the two ways on, each as something to type or write.
+    assert "\n" not in warning.rstrip("\n")
+    assert "the next preview refuses to capture new ones" in warning
+    assert "`nodion-pulumi credentials revoke fra`" in warning
+    assert "pulumi.StackReference" in warning
     assert created["password"] not in warning
 
 
@@ -123,6 +127,11 @@ def test_an_unreachable_registry_keeps_them_with_a_warning(
     warning = " ".join(capsys.readouterr().err.split())
     assert warning.startswith(
         f"warning: could not verify the credentials of registry {fra} against "
-        "registry.fra.nodion.net: no answer from https://registry.fra.nodion.net/v2/"
+        "registry.fra.nodion.net: no answer from https://registry.fra.nodion.net/v2/ "
+        "through the proxy http://127.0.0.1:9 (HTTPS_PROXY)"
     )
-    assert warning.endswith("Set nodion:verifyCredentials to false to skip this check.")
+    assert "check HTTPS_PROXY and NO_PROXY" in warning
+    assert warning.endswith(
+        "set nodion:verifyCredentials to false and run `pulumi refresh --run-program` (a "
+        "plain refresh uses the configuration of the last `pulumi up`)."
+    )
