@@ -70,6 +70,17 @@ class Registry(BaseModel):
         lookups find a region's registry by it, never by its display name."""
         return region_slug_of(self.hostname)
 
+    def known_as(self, wanted: str) -> bool:
+        """Whether ``wanted`` names this registry's region: its slug, its region id or its
+        hostname, case-insensitively. Never its display name, which differs between
+        Nodion's documents."""
+        wanted = wanted.strip().lower()
+        return wanted in {
+            (self.region_slug or "").lower(),
+            (self.region_id or "").lower(),
+            self.hostname.lower(),
+        }
+
 
 class Credentials(BaseModel):
     """The push/pull credentials of a Nodion registry, returned exactly once.

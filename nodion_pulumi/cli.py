@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from nodion_pulumi._cli_credentials import add_credentials, add_registries
 from nodion_pulumi._config import ENV_API_TOKEN, ENV_API_URL
 from nodion_pulumi._facts import is_loopback_host, nodion_registry_hostname
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, DEFAULT_REGIONS, Emulator
@@ -240,6 +241,8 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]],
 )
 
 
+    add_registries,
+    add_credentials,
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nodion-pulumi", description="Tools for the Nodion Pulumi providers."

@@ -52,15 +52,6 @@ def get_container_registry_output(id: pulumi.Input[str]) -> pulumi.Output[Regist
     return pulumi.Output.from_input(id).apply(get_container_registry)
 
 
-def _matches(registry: Registry, wanted: str) -> bool:
-    wanted = wanted.strip().lower()
-    return wanted in {
-        (registry.region_slug or "").lower(),
-        (registry.region_id or "").lower(),
-        registry.hostname.lower(),
-    }
-
-
 def get_nodion_registry(region: str) -> Registry:
     """The Nodion registry of a region, by region slug (``"fra"``), region id or hostname.
 
@@ -73,7 +64,7 @@ def get_nodion_registry(region: str) -> Registry:
         )
     nodion = [r for r in get_container_registries() if r.is_nodion]
     for registry in nodion:
-        if _matches(registry, region):
+        if registry.known_as(region):
             return registry
     available = ", ".join(
         f"{r.region_slug or '?'} ({r.hostname}, region id {r.region_id})" for r in nodion
