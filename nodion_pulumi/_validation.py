@@ -11,6 +11,7 @@ pack and the tests share one definition.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -123,6 +124,18 @@ def _text_problem(value: Any, *, max_length: int, what: str) -> str | None:
     return None
 
 
+def _did_you_mean(value: object) -> str:
+    """A suggestion for a near miss such as ``"dockerhub"`` or ``"GHCR"``."""
+    if not isinstance(value, str):
+        return ""
+    folded: dict[str, str] = {re.sub(r"[^a-z]", "", t): t for t in EXTERNAL_REGISTRY_TYPES}
+    match = folded.get(re.sub(r"[^a-z]", "", value.lower()))
+    if match is None:
+        close = difflib.get_close_matches(value.lower(), EXTERNAL_REGISTRY_TYPES, n=1)
+        match = close[0] if close else None
+    return f"; did you mean {match!r}?" if match else ""
+
+
 def check_registry_inputs(
     inputs: Mapping[str, Any], is_unknown: IsUnknown = _never_unknown
 ) -> tuple[dict[str, Any], list[Failure]]:
@@ -159,7 +172,12 @@ def check_registry_inputs(
         )
     elif type_known and registry_type not in EXTERNAL_REGISTRY_TYPES:
         shown = registry_type if isinstance(registry_type, str) else type(registry_type).__name__
-        failures.append(Failure("registry_type", f"must be one of {valid_types} (got {shown!r})"))
+        failures.append(
+            Failure(
+                "registry_type",
+                f"must be one of {valid_types} (got {shown!r}){_did_you_mean(registry_type)}",
+            )
+        )
         type_known = False
 
     hostname = inputs.get("hostname")

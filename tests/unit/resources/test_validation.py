@@ -63,8 +63,16 @@ BAD_REGISTRY_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "type-case",
         {**GOOD_REGISTRY, "registry_type": "Docker_Hub"},
         "registry_type",
-        "must be one of",
+        "(got 'Docker_Hub'); did you mean 'docker_hub'?",
     ),
+    (
+        "type-near-miss",
+        {**GOOD_REGISTRY, "registry_type": "dockerhub"},
+        "registry_type",
+        "must be one of 'docker_hub', 'ghcr', 'custom' (got 'dockerhub'); did you mean "
+        "'docker_hub'?",
+    ),
+    ("type-typo", {**GOOD_REGISTRY, "registry_type": "ghrc"}, "registry_type", "mean 'ghcr'?"),
     ("type-int", {**GOOD_REGISTRY, "registry_type": 3}, "registry_type", "(got 'int')"),
     ("custom-no-host", CUSTOM, "hostname", "required for registry_type 'custom'"),
     (
