@@ -208,22 +208,25 @@ def _start_failure(exc: OSError, args: argparse.Namespace) -> str:
 def _add_policy_pack(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "policy-pack",
-        help="print the path of the bundled policy pack",
+        help="print the path of the Nodion policy pack, to run on this Python",
         description=(
-            "Print the absolute path of the bundled Pulumi policy pack, for "
-            'pulumi preview --policy-pack "$(nodion-pulumi policy-pack)". '
-            "The pack runs on the Python that Pulumi uses, which needs "
-            "pip install 'nodion-pulumi[policy]'."
+            "Print the absolute path of a Pulumi policy pack directory whose policies run on "
+            "the Python running this command (your virtualenv), for "
+            'pulumi preview --policy-pack "$(nodion-pulumi policy-pack)". The directory is '
+            "written once per interpreter under ${XDG_CACHE_HOME:-~/.cache}/nodion-pulumi/. "
+            "The pack needs pip install 'nodion-pulumi[policy]'."
         ),
     )
     parser.set_defaults(handler=_run_policy_pack)
 
 
 def _run_policy_pack(args: argparse.Namespace) -> int:
-    from nodion_pulumi.policy_pack import PACK_DIR
+    from nodion_pulumi.policy_pack import pack_for_interpreter
 
-    if not (PACK_DIR / "PulumiPolicy.yaml").is_file():
-        print(f"nodion-pulumi policy-pack: no policy pack found in {PACK_DIR}", file=sys.stderr)
+    try:
+        pack = pack_for_interpreter()
+    except (OSError, RuntimeError) as exc:
+        print(f"nodion-pulumi policy-pack: cannot write the policy pack: {exc}", file=sys.stderr)
         return 1
     if importlib.util.find_spec("pulumi_policy") is None:
         print(
@@ -231,7 +234,7 @@ def _run_policy_pack(args: argparse.Namespace) -> int:
             f"{sys.executable}; the pack needs it: pip install 'nodion-pulumi[policy]'",
             file=sys.stderr,
         )
-    print(PACK_DIR, flush=True)
+    print(pack, flush=True)
     return 0
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from pulumi import automation as auto
 
-from nodion_pulumi.policy_pack import PACK_DIR
+from nodion_pulumi.policy_pack import pack_for_interpreter
 
 
 def _stack(environ: Mapping[str, str]) -> auto.Stack:
@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("operation", choices=("preview", "up"))
     args = parser.parse_args(argv)
-    policy_packs = [str(PACK_DIR)]
+    # The pack runs on this Python (the job's virtualenv), like the program it guards.
+    policy_packs = [str(pack_for_interpreter())]
     try:
         stack = _stack(os.environ)
         # A mandatory policy (two sets of credentials for one registry) fails here, before

@@ -16,8 +16,7 @@ def main() -> None:
     except ImportError as error:
         print(
             f"The Nodion policy pack cannot start: {error}. Install it into the Python that "
-            "Pulumi runs (PULUMI_PYTHON_CMD, an activated virtualenv, or python3 on PATH) "
-            "with: pip install 'nodion-pulumi[policy]'",
+            f"runs the pack ({sys.executable}) with: pip install 'nodion-pulumi[policy]'",
             file=sys.stderr,
         )
         sys.exit(1)

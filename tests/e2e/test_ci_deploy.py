@@ -30,7 +30,14 @@ def _deploy(
     return subprocess.run(
         [sys.executable, str(DEPLOY), operation],
         cwd=work_dir,
-        env={**os.environ, **engine.env(), "STACK": "ci", **env},
+        # XDG_CACHE_HOME: where the program writes the policy pack for its Python.
+        env={
+            **os.environ,
+            **engine.env(),
+            "STACK": "ci",
+            "XDG_CACHE_HOME": str(engine.root / "cache"),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=600,

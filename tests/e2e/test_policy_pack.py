@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from nodion_devkit.engine import REPO_ROOT, Engine
+from nodion_devkit.engine import PROGRAMS, REPO_ROOT, Engine
 from nodion_pulumi.emulator import Emulator
 
 pytestmark = pytest.mark.engine
@@ -53,25 +53,31 @@ def _run(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    root = tmp_path_factory.mktemp("installed")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # `make compat` hands over the wheel it built (and runs from a tree without the package).
     given = os.environ.get("NODION_TEST_WHEEL")
     if given:
-        wheel = Path(given)
-    else:
-        wheels = root / "wheels"
-        _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, REPO_ROOT)
-        [wheel] = wheels.glob("nodion_pulumi-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
+        return Path(given)
+    wheels = tmp_path_factory.mktemp("wheels")
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, REPO_ROOT)
+    [built] = wheels.glob("nodion_pulumi-*.whl")
+    with zipfile.ZipFile(built) as archive:
         shipped = {
             name.rsplit("/", 1)[-1]
             for name in archive.namelist()
             if name.startswith("nodion_pulumi/policy_pack/")
         }
     assert shipped == PACK_FILES
+    return built
 
-    venv = root / "venv"
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return {**env, **extra}
+
+
+def _install(venv: Path, wheel: Path, cache: Path) -> Installed:
+    """A virtualenv at ``venv`` with the wheel installed, and the pack its command prints."""
     _run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
     site_packages = Path(
@@ -90,21 +96,27 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         "install", "--no-deps", "--no-index", "--ignore-installed", "-q", wheel,
     )  # fmt: skip
 
-    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    printed = _run(venv / "bin" / "nodion-pulumi", "policy-pack", cwd=root, env=clean_env)
+    clean_env = _clean_env(XDG_CACHE_HOME=str(cache))
+    printed = _run(venv / "bin" / "nodion-pulumi", "policy-pack", cwd=venv, env=clean_env)
     pack = Path(printed.stdout.strip())
     assert pack.is_absolute()
-    assert pack == (site_packages / "nodion_pulumi" / "policy_pack").resolve()
-    assert {p.name for p in pack.iterdir() if p.is_file()} >= PACK_FILES
+    assert pack.parent == cache / "nodion-pulumi", "not in the cache XDG_CACHE_HOME names"
+    assert {"PulumiPolicy.yaml", "__main__.py"} <= {p.name for p in pack.iterdir()}
     imported = _run(
         python,
         "-c",
         "import nodion_pulumi.policies as p, pulumi_policy; print(p.__file__)",
-        cwd=root,
+        cwd=venv,
         env=clean_env,
     )
     assert Path(imported.stdout.strip()).resolve().is_relative_to(site_packages.resolve())
     return Installed(venv, python, site_packages, pack)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Installed:
+    root = tmp_path_factory.mktemp("installed")
+    return _install(root / "venv", wheel, root / "cache")
 
 
 @pytest.fixture
@@ -164,8 +176,9 @@ def _violations(output: str, policy: str) -> list[str]:
 
 
 def _pack_line(installed: Installed) -> str:
-    """How the CLI names the pack (it shortens the directory: '/tmp/.../nodion_pulumi/...')."""
-    return f"nodion@v0.1.0 (local: /{installed.pack.parts[1]}/.../nodion_pulumi/policy_pack)"
+    """How the CLI names the pack (it shortens the directory: '/tmp/.../nodion-pulumi/...')."""
+    pack = installed.pack
+    return f"nodion@v0.1.0 (local: /{pack.parts[1]}/.../{pack.parent.name}/{pack.name})"
 
 
 def _out(proc: subprocess.CompletedProcess[str]) -> str:
@@ -296,3 +309,71 @@ def test_docker_hub_without_credentials_warns_but_passes(
     assert up.returncode == 0, _out(up)
     assert _violations(_out(up), "nodion-docker-hub-authenticated")
     assert len(emulator.admin.writes()) == 2  # the registry and the credentials
+
+
+# --- a `pulumi new` project ----------------------------------------------------------------
+
+
+def test_a_pulumi_new_project_runs_the_pack_on_its_virtualenv_with_no_extra_variable(
+    engine: Engine, emulator: Emulator, wheel: Path, tmp_path: Path
+) -> None:
+    """`pulumi new`'s layout: `virtualenv: venv` in Pulumi.yaml, nothing activated, no
+    PULUMI_PYTHON_CMD. Any `python3` or `python` taken from PATH fails loudly, so the pack can
+    only start on the interpreter the command's output names."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        "name: venv-project\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    program = PROGRAMS / "policy_docker_hub" / "__main__.py"
+    (project / "__main__.py").write_text(program.read_text())
+    installed = _install(project / "venv", wheel, tmp_path / "cache")
+    decoys = tmp_path / "decoys"
+    decoys.mkdir()
+    for name in ("python3", "python"):
+        decoy = decoys / name
+        decoy.write_text(f"#!/bin/sh\necho '{name} from PATH was used' >&2\nexit 3\n")
+        decoy.chmod(0o755)
+    env = {
+        k: v
+        for k, v in {**os.environ, **engine.env()}.items()
+        if k not in ("PULUMI_PYTHON_CMD", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
+    env["PATH"] = os.pathsep.join([str(engine.bin_dir), str(decoys), "/usr/bin", "/bin"])
+
+    def pulumi(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(engine.bin_dir / "pulumi"), *args, "--non-interactive"],
+            cwd=project, env=env, capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+
+    for args in (
+        ("stack", "init", "dev"),
+        ("config", "set", "nodion:apiUrl", emulator.url),
+        ("config", "set", "--secret", "nodion:apiToken", TOKEN),
+    ):
+        done = pulumi(*args)
+        assert done.returncode == 0, _out(done)
+    printed = subprocess.run(
+        [str(project / "venv" / "bin" / "nodion-pulumi"), "policy-pack"],
+        cwd=project, env={**env, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert printed.stdout.strip() == str(installed.pack)
+
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"nodion-docker-hub-authenticated": "mandatory"}))
+
+    preview = pulumi(
+        "preview", "--policy-pack", printed.stdout.strip(), "--policy-pack-config", str(config)
+    )
+
+    output = _out(preview)
+    assert "from PATH was used" not in output
+    assert "No module named" not in output
+    assert preview.returncode != 0, output
+    assert _pack_line(installed) in output
+    [line] = _violations(output, "nodion-docker-hub-authenticated")
+    assert line.startswith("- [mandatory]")
+    assert "(pulumi-python:dynamic/nodion:ContainerRegistry: hub)" in line
+    assert emulator.admin.writes() == []

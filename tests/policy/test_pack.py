@@ -12,7 +12,7 @@ import yaml
 
 import nodion_pulumi
 from nodion_pulumi import cli
-from nodion_pulumi.policy_pack import PACK_DIR
+from nodion_pulumi.policy_pack import PACK_DIR, pack_for_interpreter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,12 +41,14 @@ def test_pulumi_policy_yaml_is_a_python_pack_versioned_like_the_package() -> Non
     assert project["description"]
 
 
-def test_policy_pack_command_prints_the_absolute_pack_path(
-    capsys: pytest.CaptureFixture[str],
+def test_policy_pack_command_prints_the_pack_for_this_python(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cli.main(["policy-pack"]) == 0
     out, err = capsys.readouterr()
-    assert out == f"{PACK_DIR}\n"
+    assert out == f"{pack_for_interpreter()}\n"
+    assert out.startswith(f"{tmp_path}/nodion-pulumi/policy-pack-")
     assert err == ""
 
 
@@ -54,7 +56,10 @@ def test_policy_pack_is_listed_in_the_help() -> None:
     assert "policy-pack" in cli.build_parser().format_help()
 
 
-def test_importing_the_package_does_not_need_pulumi_policy() -> None:
+def test_importing_the_package_does_not_need_pulumi_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     proc = _run_python(
         """
         import sys
@@ -65,7 +70,7 @@ def test_importing_the_package_does_not_need_pulumi_policy() -> None:
         """
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == f"{PACK_DIR}\n"
+    assert proc.stdout == f"{pack_for_interpreter()}\n"
     assert "pip install 'nodion-pulumi[policy]'" in proc.stderr
 
 
