@@ -57,14 +57,12 @@ def revoke_command(registry: RegistryRef) -> str:
 
 
 def ways_on(registry: RegistryRef) -> str:
-    """The two ways past a registry whose credentials someone else holds, as one sentence
+    """The two ways past a registry whose credentials someone else holds, as the sentence
     every message about ownership ends with."""
     return (
-        "Either use the owner's credentials instead of capturing new ones (in this stack, "
-        "that resource's outputs; from another stack, a pulumi.StackReference to the stack "
-        "that owns them), or make this stack the owner: revoke the existing set with "
-        f"`{revoke_command(registry)}` (whoever uses it loses access) and run `pulumi up` "
-        "again."
+        "Either use the owner's credentials (its outputs in this stack; a "
+        "pulumi.StackReference from another stack), or make this stack the owner: "
+        f"`{revoke_command(registry)}` (whoever uses the set loses access), then `pulumi up`."
     )
 
 
@@ -101,24 +99,23 @@ class Owners:
                 self._replacing[registry.id] -= 1
                 return None
             self._claimed[registry.id] += 1
+            rotate = ""
             if self._claimed[registry.id] > 1:
-                why = (
-                    "another RegistryCredentials of this program is about to capture them, "
-                    "and a registry has one set of credentials"
-                )
+                why = "another RegistryCredentials of this program is about to capture them"
             elif registry.id in self._held:
                 why = "a RegistryCredentials already in this stack owns them"
             elif has_credentials:
                 why = (
-                    "Nodion reports that it already has credentials (from another stack, the "
-                    "Nodion dashboard, or a state that lost them), and Nodion shows a "
-                    "password only once, so they cannot be captured"
+                    "Nodion reports it already has credentials (another stack's, the "
+                    "dashboard's, or ones this stack lost) and shows a password only once"
+                )
+                rotate = (
+                    " To rotate this stack's own credentials, change their `triggers`: "
+                    "`pulumi up --replace` looks the same as a second owner here."
                 )
             else:
                 return None
         return (
             f"registry {registry} cannot get a second owner of its push/pull credentials: "
-            f"{why}. {ways_on(registry)} To rotate credentials this stack owns, change the "
-            "resource's `triggers`; `pulumi up --replace` cannot be told apart from a second "
-            "owner at preview."
+            f"{why}. {ways_on(registry)}{rotate}"
         )
