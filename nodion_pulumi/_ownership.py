@@ -107,7 +107,8 @@ class Owners:
             elif has_credentials:
                 why = (
                     "Nodion reports it already has credentials (another stack's, the "
-                    "dashboard's, or ones this stack lost) and shows a password only once"
+                    "dashboard's, ones this stack lost, or those of a resource this program "
+                    "renamed without `aliases`) and shows a password only once"
                 )
                 rotate = (
                     " To rotate this stack's own credentials, change their `triggers`: "

@@ -25,7 +25,7 @@ from nodion_pulumi._errors import (
     NotFoundError,
 )
 from nodion_pulumi._facts import REFRESH_WITH_PROGRAM
-from nodion_pulumi._ownership import Owners, RegistryRef, ways_on
+from nodion_pulumi._ownership import Owners, RegistryRef, revoke_command, ways_on
 from nodion_pulumi._provider import (
     RECOVERY_ATTEMPTS,
     NodionProvider,
@@ -185,7 +185,7 @@ class RegistryCredentialsProvider(NodionProvider):
                 f"credentials of registry {registry_id} cannot be imported: Nodion shows "
                 "their password only once, when they are generated. Declare a "
                 "RegistryCredentials without importing it; if the registry already has "
-                "credentials, revoke them in the Nodion dashboard first."
+                f"credentials, revoke them first with `{revoke_command(RegistryRef(registry_id))}`."
             )
         session = self.session
         registry = session.read_registry(registry_id)

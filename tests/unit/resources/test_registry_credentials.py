@@ -253,6 +253,7 @@ def test_credentials_cannot_be_imported(credentials, fra, emulator) -> None:
     with pytest.raises(NodionError, match="cannot be imported") as raised:
         credentials.read(fra, {})
     assert "only once" in str(raised.value)
+    assert f"revoke them first with `nodion-pulumi credentials revoke {fra}`" in str(raised.value)
     assert emulator.admin.requests() == []
 
 
