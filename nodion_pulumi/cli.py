@@ -241,11 +241,11 @@ def _run_policy_pack(args: argparse.Namespace) -> int:
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _add_emulator,
     _add_policy_pack,
+    add_registries,
+    add_credentials,
 )
 
 
-    add_registries,
-    add_credentials,
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nodion-pulumi", description="Tools for the Nodion Pulumi providers."
