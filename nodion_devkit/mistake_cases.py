@@ -24,6 +24,10 @@ HEADER = "import pulumi\n\nimport nodion_pulumi as nodion\n\n"
 # The API settings a case runs with; "token"/"url" are the emulator's own.
 Token = Literal["token", "wrong", "none"]
 Url = Literal["url", "root", "dead"]
+# What happens outside the stack between `before` and the program: someone regenerates the
+# Frankfurt registry's credentials (in the dashboard, or another stack's), and then, maybe,
+# the user runs `pulumi refresh`.
+OutOfBand = Literal["none", "regenerate", "regenerate-then-refresh"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Case:
     before: str | None = None  # a program brought `up` first: the stack the mistake starts from
     token: Token = "token"
     url: Url = "url"
+    out_of_band: OutOfBand = "none"
 
 
 def _registry(**inputs: str) -> str:
@@ -49,6 +54,7 @@ _LOOKUP = (
     "fra = nodion.get_nodion_registry('fra')\n"
     "nodion.RegistryCredentials('push', registry_id=fra.id)\n"
 )
+_PUSH = "nodion.RegistryCredentials('push', registry_id='$fra_id')\n"
 _ROTATION = (
     "nodion.RegistryCredentials(\n"
     "    'push',\n"
@@ -126,13 +132,24 @@ CASES: tuple[Case, ...] = (
         "Two RegistryCredentials for one registry in one stack",
         "Why",
         "provider",
-        "nodion.RegistryCredentials('push', registry_id='$fra_id')\n"
-        "nodion.RegistryCredentials('pull', registry_id='$fra_id')\n",
-        expected="up",
-        later_because=(
-            "each is valid alone; Nodion refuses the second create (the policy pack catches "
-            "it at preview)"
-        ),
+        _PUSH + "nodion.RegistryCredentials('pull', registry_id='$fra_id')\n",
+    ),
+    Case(
+        "credentials-held-elsewhere",
+        "RegistryCredentials for a registry whose credentials another stack holds",
+        "Why",
+        "provider",
+        _PUSH,
+        out_of_band="regenerate",
+    ),
+    Case(
+        "credentials-regenerated-refreshed",
+        "Credentials regenerated in the dashboard, then `pulumi refresh`, then `pulumi up`",
+        "Why",
+        "provider",
+        _PUSH,
+        before=_PUSH,
+        out_of_band="regenerate-then-refresh",
     ),
     Case(
         "api-unreachable-lookup",

@@ -41,7 +41,12 @@ PASSWORD = "mistakes-password-61f0"
 SECRETS = (TOKEN, WRONG_TOKEN, PASSWORD)
 PROJECT = "mistake"
 NOT_CAUGHT = "not caught"
-_GENERIC = ("update failed", "preview failed", "Resource monitor has terminated")
+_GENERIC = (
+    "update failed",
+    "preview failed",
+    "Resource monitor has terminated",
+    "an unhandled error occurred: Program exited with non-zero exit code",
+)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _MESSAGE_CHARS = 400
 
@@ -253,7 +258,12 @@ class Runner:
     dead_url: str
 
     def run(self, case: Case) -> Result:
-        engine = Engine(bin_dir=self.bin_dir, root=self.root / case.key)
+        # The registries are served too: a refresh verifies credentials against them.
+        engine = Engine(
+            bin_dir=self.bin_dir,
+            root=self.root / case.key,
+            extra_env=self.emulator.registry_environment(),
+        )
         external_id = self._reset()
         values = {
             "fra_id": nodion_registry_id(self.emulator.project_id, "fra"),
@@ -276,6 +286,12 @@ class Runner:
             up = pulumi("up", "--yes", "--skip-preview")
             if up.returncode != 0:
                 raise RuntimeError(f"{case.key}: the starting stack failed:\n{up.stdout}")
+        if case.out_of_band != "none":
+            self.emulator.admin.regenerate_credentials(values["fra_id"])
+        if case.out_of_band == "regenerate-then-refresh":
+            refresh = pulumi("refresh", "--yes", "--skip-preview")
+            if refresh.returncode != 0:
+                raise RuntimeError(f"{case.key}: the refresh failed:\n{refresh.stdout}")
         self._write(work_dir, case.program, values)
         self.emulator.admin.clear_requests()
         phase, proc = "preview", pulumi("preview")
@@ -348,7 +364,7 @@ def run_cases(
     cases: Iterable[Case], bin_dir: Path, root: Path, progress: Callable[[str], None]
 ) -> list[Result]:
     results = []
-    with Emulator(token=TOKEN) as emulator:
+    with Emulator(token=TOKEN, serve_registries=True) as emulator:
         runner = Runner(bin_dir, root, emulator, _dead_url())
         for case in cases:
             result = runner.run(case)

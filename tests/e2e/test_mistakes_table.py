@@ -35,12 +35,11 @@ def test_phase_writes_and_message_of_representative_cases(
     assert "'frankfurt'" in region.message
     assert "fra" in region.message
 
-    # Each is valid alone: the first create reaches Nodion, the second is refused there.
+    # Each is valid alone, yet the preview refuses the second owner before anything is written.
     twice = results["credentials-twice"]
-    assert twice.phase == "up"
-    statuses = sorted(w.rsplit(" -> ", 1)[1] for w in twice.writes)
-    assert statuses == ["201", "400"]
-    assert all(w.startswith("POST /v1/container_registries/") for w in twice.writes)
-    assert "credentials" in twice.message
+    assert (twice.phase, twice.writes) == ("preview", ())
+    assert "cannot get a second owner" in twice.message
+    assert "Either use the owner's credentials" in twice.message  # the table cuts the rest
+    assert twice.lines == 1
 
     assert not any(r.leaked for r in results.values())

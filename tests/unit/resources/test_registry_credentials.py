@@ -201,7 +201,7 @@ def test_a_second_create_explains_why_and_how_to_proceed(created, credentials, f
     # The likely owner is a sibling resource or another stack: share, do not revoke.
     assert "another RegistryCredentials" in message
     assert "StackReference" in message
-    assert f"`nodion-pulumi credentials revoke {fra}` (whoever uses the set loses access)" in message
+    assert f"`nodion-pulumi credentials revoke {fra}` (whoever uses the set" in message
     assert "pulumi up" in message
     assert created["password"] not in message
 
