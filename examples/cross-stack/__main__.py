@@ -6,7 +6,8 @@ that its own deployments can pull from that Nodion registry.
     pulumi up
 
 The password arrives as a secret and stays one: in this stack's state, in its outputs and
-in the registry's inputs.
+in the registry's inputs. It captures no credentials of its own, so it has no ``region``
+setting: the registry is the one of the quickstart stack it reads (``region`` output).
 """
 
 import pulumi

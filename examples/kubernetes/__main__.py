@@ -1,14 +1,20 @@
 """Kubernetes: an image-pull Secret made from a Nodion registry's captured credentials, and a
 Deployment whose image is on that registry and whose ``imagePullSecrets`` names the Secret.
 
+The region comes from the ``region`` config value, default ``nbg`` (Nuremberg). Each example
+defaults to a region of its own (the quickstart ``fra``) because a Nodion registry has exactly
+one set of credentials, owned by one stack: two examples on one region, or an example on the
+region your own project uses, would collide. Choose another with
+``pulumi config set region <slug>`` (``ams``, ``hel``, ...).
+
 Without a cluster, the resources are rendered to YAML files (apply them later with
 ``kubectl apply -f``); without ``renderDirectory``, they go to the cluster of the current
-kubeconfig (or of the ``kubeconfig`` secret config value):
+kubeconfig (or of the ``kubeconfig`` secret config value). The rendered Secret is plaintext,
+so render outside any checkout:
 
-    pulumi config set region fra
-    pulumi config set renderDirectory rendered
+    pulumi config set renderDirectory "$HOME/nodion-kubernetes/rendered"
     pulumi up
-    kubectl apply -f rendered/1-manifest
+    kubectl apply -f "$HOME/nodion-kubernetes/rendered/1-manifest"
 
 Rotate the credentials by changing a trigger; the same ``pulumi up`` writes the new password
 into the Secret:
@@ -26,8 +32,11 @@ import pulumi_kubernetes as kubernetes
 
 import nodion_pulumi as nodion
 
+# Not "fra": the quickstart (and the README's own example) use that region.
+DEFAULT_REGION = "nbg"
+
 config = pulumi.Config()
-region = config.get("region") or "fra"
+region = config.get("region") or DEFAULT_REGION
 app = config.get("app") or "web"
 tag = config.get("tag") or "latest"
 namespace = config.get("namespace") or "default"

@@ -1,7 +1,12 @@
 """Quickstart: push/pull credentials for one region's Nodion registry, and two external
 registries (Docker Hub and GHCR) whose tokens come from secret stack configuration.
 
-    pulumi config set region fra
+The region comes from the ``region`` config value, default ``fra`` (Frankfurt). Each example
+defaults to a region of its own (examples/kubernetes ``nbg``) because a Nodion registry has
+exactly one set of credentials, owned by one stack: two stacks on one region collide. Beside
+a project of your own that already holds ``fra``'s credentials, choose another region:
+
+    pulumi config set region ams
     pulumi config set --secret dockerHubToken <token>
     pulumi config set --secret ghcrToken <token>
     pulumi up
@@ -11,8 +16,10 @@ import pulumi
 
 import nodion_pulumi as nodion
 
+DEFAULT_REGION = "fra"
+
 config = pulumi.Config()
-region = config.get("region") or "fra"
+region = config.get("region") or DEFAULT_REGION
 
 # Nodion creates one registry per region; look it up instead of creating it.
 registry = nodion.get_nodion_registry(region)

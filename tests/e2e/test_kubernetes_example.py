@@ -29,8 +29,10 @@ from nodion_devkit.nodion_stack import NodionStack
 pytestmark = pytest.mark.engine
 
 EXAMPLE = REPO_ROOT / "examples" / "kubernetes"
+QUICKSTART = REPO_ROOT / "examples" / "quickstart"
 PROJECT = "nodion-kubernetes"
-HOSTNAME = "registry.fra.nodion.net"
+# The example's default region, not the quickstart's "fra": the two run side by side.
+HOSTNAME = "registry.nbg.nodion.net"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 # How a checkpoint marks an encrypted value: {SIG_KEY: SECRET_SIG, "ciphertext": ...}.
 SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
@@ -48,11 +50,11 @@ def example(
     kubernetes_plugin_dir: Path,
     tmp_path: Path,
 ) -> NodionStack:
-    """The example's stack, rendering to ``<tmp>/rendered``, with the plugin in its home."""
+    """The example's stack with its default region, rendering to ``<tmp>/rendered``, with the
+    plugin in its home."""
     install_kubernetes_plugin(engine.home, kubernetes_plugin_dir)
     stack = nodion_stack(str(EXAMPLE), project=PROJECT)
     for key, value in {
-        "region": "fra",
         "app": "web",
         "tag": "1.4.2",
         "renderDirectory": str(tmp_path / "rendered"),
@@ -109,8 +111,22 @@ def _crane_login(
 
 
 def test_the_rendered_pull_secret_logs_in_and_the_deployment_names_it(
-    example: NodionStack, crane_bin_dir: Path, tmp_path: Path
+    example: NodionStack,
+    nodion_stack: Callable[..., NodionStack],
+    crane_bin_dir: Path,
+    tmp_path: Path,
 ) -> None:
+    # The quickstart first, on the same Nodion project, both with their default regions: a
+    # registry has one owner of its credentials, so a shared default would fail the second up.
+    quickstart = nodion_stack(str(QUICKSTART), project="nodion-quickstart")
+    for key in ("dockerHubToken", "ghcrToken"):
+        quickstart.stack.set_config(
+            f"nodion-quickstart:{key}", auto.ConfigValue(f"{key}-k8s-5c1e", secret=True)
+        )
+        quickstart.secrets.append(f"{key}-k8s-5c1e")
+    beside = quickstart.up().outputs["registryHostname"].value
+    assert beside == "registry.fra.nodion.net"
+
     up = example.up()
     outputs = up.outputs
     assert outputs["registryPassword"].secret
@@ -140,7 +156,7 @@ def test_the_rendered_pull_secret_logs_in_and_the_deployment_names_it(
     assert deployment["metadata"]["namespace"] == secret["metadata"]["namespace"]
     assert [c["image"] for c in pod["containers"]] == [f"{HOSTNAME}/web:1.4.2"]
     assert outputs["image"].value == f"{HOSTNAME}/web:1.4.2"
-    assert outputs["pullSecretName"].value == secret["metadata"]["name"] == "nodion-fra-pull"
+    assert outputs["pullSecretName"].value == secret["metadata"]["name"] == "nodion-nbg-pull"
 
     # The Secret's data is ciphertext in the state; the scan proves nothing else holds it.
     [state] = example.resources(SECRET_TYPE)
