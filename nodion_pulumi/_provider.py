@@ -1,21 +1,20 @@
 """What the two dynamic providers share: configuration, one session per process, reads.
 
 Pulumi pickles a dynamic provider into every resource's state and unpickles it in the
-provider process. The provider classes therefore live in this installed package (so they
-are pickled by reference and stay a few dozen bytes) and hold nothing when pickled: no
-client, no token. ``configure()`` runs in the provider process with the stack's
-configuration; the HTTP client is created on first use and shared by every provider
-instance of the process (and by the lookups, should they run in the same process), so
-connections are reused across resources.
+provider process. A provider pickles as ``nodion_pulumi.state.provider(kind)``, the state
+contract (see that module): a call of an installed function with a short name, holding
+nothing of the instance (no client, no token, no dictionary). ``configure()`` runs in the
+provider process with the stack's configuration; the HTTP client is created on first use
+and shared by every provider instance of the process (and by the lookups, should they run
+in the same process), so connections are reused across resources.
 
 The resources register through the SDK's public ``pulumi.dynamic.Resource.__init__``,
-which serializes the provider once per resource. Two consequences are accepted for it: the
-source position the SDK records for a resource is the line in our resource module that
-calls it (the SDK takes the caller of the third ``__init__`` on the stack), not the
-program's line, though the stack trace it records still contains the program's line; and
-every SDK in the supported range wraps pickle's dictionary writer once more on each
-serialization, so the cost per resource grows with the number of dynamic resources a
-program declares and Python's recursion limit is reached at about 970 of them.
+which serializes the provider once per resource. The source position the SDK records for a
+resource is therefore the line in our resource module that calls it (the SDK takes the
+caller of the third ``__init__`` on the stack), not the program's line, though the stack
+trace it records still contains the program's line. Each of those serializations also wraps
+pickle's dictionary writer once more, in every SDK of the supported range; our providers
+pickle no dictionary, so they never walk that chain (docs/limits.md).
 
 Reads during ``pulumi refresh`` come from one list call shared by all resources of the run
 instead of a GET per resource. The snapshot is dropped whenever this process writes to
@@ -30,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
@@ -47,6 +46,7 @@ from nodion_pulumi._errors import (
     ServerError,
 )
 from nodion_pulumi._ownership import Owners
+from nodion_pulumi.state import provider
 
 if TYPE_CHECKING:
     # httpx and pydantic load on the first API call, not when the engine unpickles a
@@ -271,6 +271,10 @@ class NodionProvider(ResourceProvider):
     # every resource's state small.
     serialize_as_secret_always = False
 
+    # The name this provider is stored under in every resource's state: one of
+    # nodion_pulumi.state.KINDS, permanent.
+    kind: ClassVar[str]
+
     _config: dict[str, Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -318,6 +322,10 @@ class NodionProvider(ResourceProvider):
         except NodionError as error:
             return [CheckFailure("", str(error))]
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Configuration never travels with the pickled provider.
-        return {}
+    def __reduce__(self) -> tuple[Callable[[str], NodionProvider], tuple[str]]:
+        """Pickle as ``nodion_pulumi.state.provider(kind)``: the permanent state contract,
+        so the class may move, and no instance state, so neither the configuration nor a
+        dictionary is pickled (the SDK's dictionary writer costs one frame per dynamic
+        resource already declared; a provider that writes none costs the same at any
+        number of resources)."""
+        return (provider, (self.kind,))

@@ -112,6 +112,8 @@ def _outputs(registry: Registry, username: Any, password: Any) -> dict[str, Any]
 class ContainerRegistryProvider(NodionProvider):
     """CRUD of external registries through Nodion's Container Registries API."""
 
+    kind = "registry"  # in the state: nodion_pulumi.state.provider("registry")
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {key: news.get(key) for key in (*INPUTS, ADOPT_ID) if news.get(key) is not None}
         checked, failures = check_registry_inputs(inputs, is_unknown)

@@ -88,6 +88,8 @@ def _registry_failures(session: Session, owners: Owners, registry_id: Any) -> li
 class RegistryCredentialsProvider(NodionProvider):
     """Generates, tracks and revokes the credentials of one Nodion registry."""
 
+    kind = "credentials"  # in the state: nodion_pulumi.state.provider("credentials")
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {key: news.get(key) for key in INPUTS if news.get(key) is not None}
         checked, failures = check_credentials_inputs(inputs, is_unknown)

@@ -1,15 +1,21 @@
-"""The provider classes every committed checkpoint refers to still exist under those names.
+"""Every committed checkpoint's providers still unpickle, and this release stores the contract.
 
 The engine test (tests/e2e/test_state_contract.py) replays the checkpoints through the CLI;
-this one reads the pickled ``__provider`` of each resource directly, so that moving or
-renaming a provider class fails in the fast suite too, without the CLI.
+this one reads the pickled ``__provider`` of each resource directly, so that breaking the
+state contract fails in the fast suite too, without the CLI. The contract (DESIGN.md,
+"Dependencies and the state contract"): from 0.2.0 a provider pickles as
+``nodion_pulumi.state.provider(kind)``; state written by 0.1.0 names the provider classes,
+which stay importable under those names for ever.
 """
 
 from __future__ import annotations
 
 import base64
 import importlib
+import json
 import pickletools
+import subprocess
+import sys
 from typing import Any
 
 import dill
@@ -17,18 +23,18 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from nodion_devkit.checkpoint import Checkpoint, checkpoints
+from nodion_pulumi import state
 
-# The public, permanent names (DESIGN.md, "Dependencies and the state contract").
-PROVIDERS = {
-    "pulumi-python:dynamic/nodion:ContainerRegistry": (
-        "nodion_pulumi.container_registry",
-        "ContainerRegistryProvider",
-    ),
-    "pulumi-python:dynamic/nodion:RegistryCredentials": (
-        "nodion_pulumi.registry_credentials",
-        "RegistryCredentialsProvider",
-    ),
+REGISTRY = "pulumi-python:dynamic/nodion:ContainerRegistry"
+CREDENTIALS = "pulumi-python:dynamic/nodion:RegistryCredentials"
+# What 0.1.0 wrote: the classes themselves, importable under these names for ever.
+CLASSES = {
+    REGISTRY: ("nodion_pulumi.container_registry", "ContainerRegistryProvider"),
+    CREDENTIALS: ("nodion_pulumi.registry_credentials", "RegistryCredentialsProvider"),
 }
+# What every later release writes: a call of the contract function with the type's kind.
+CONTRACT = ("nodion_pulumi.state", "provider")
+KINDS = {REGISTRY: "registry", CREDENTIALS: "credentials"}
 CHECKPOINTS = checkpoints()
 
 
@@ -67,6 +73,23 @@ def _globals(pickled: bytes) -> list[tuple[str, str]]:
     return found
 
 
+def _arguments(pickled: bytes) -> list[str]:
+    """The strings a pickle pushes after its last import: a call's arguments."""
+    after: list[str] = []
+    for opcode, arg, _pos in pickletools.genops(pickled):
+        if opcode.name in ("STACK_GLOBAL", "GLOBAL", "INST"):
+            after = []
+        elif isinstance(arg, str) and "UNICODE" in opcode.name:
+            after.append(arg)
+    return after
+
+
+def _class(type_: str) -> type:
+    module, name = CLASSES[type_]
+    cls: type = getattr(importlib.import_module(module), name)
+    return cls
+
+
 def _committed_providers(checkpoint: Checkpoint) -> list[tuple[str, str, bytes]]:
     resources = checkpoint.deployment["deployment"]["resources"]
     return [
@@ -77,35 +100,84 @@ def _committed_providers(checkpoint: Checkpoint) -> list[tuple[str, str, bytes]]
     ]
 
 
-def test_at_least_one_release_committed_a_checkpoint() -> None:
-    assert CHECKPOINTS, "no checkpoint: run python -m nodion_devkit.checkpoint"
+def _names_the_contract(checkpoint: Checkpoint) -> bool:
+    return checkpoint.release != "v0.1.0"
+
+
+def test_at_least_two_releases_committed_a_checkpoint() -> None:
+    assert [c.release for c in CHECKPOINTS][:2] == ["v0.1.0", "v0.2.0"], (
+        "run python -m nodion_devkit.checkpoint --release <version>"
+    )
 
 
 @pytest.mark.parametrize("checkpoint", CHECKPOINTS, ids=lambda c: c.release)
-def test_each_committed_provider_refers_to_exactly_its_public_class(
+def test_each_committed_provider_names_exactly_what_its_release_promised(
     checkpoint: Checkpoint,
 ) -> None:
     providers = _committed_providers(checkpoint)
-    assert {type_ for type_, _, _ in providers} == set(PROVIDERS)
+    assert {type_ for type_, _, _ in providers} == set(CLASSES)
     for type_, section, pickled in providers:
-        assert _globals(pickled) == [PROVIDERS[type_]], f"{type_} {section}"
+        if _names_the_contract(checkpoint):
+            assert _globals(pickled) == [CONTRACT], f"{type_} {section}"
+            assert _arguments(pickled) == [KINDS[type_]], f"{type_} {section}"
+        else:
+            assert _globals(pickled) == [CLASSES[type_]], f"{type_} {section}"
 
 
 @pytest.mark.parametrize("checkpoint", CHECKPOINTS, ids=lambda c: c.release)
-def test_each_committed_provider_still_unpickles_to_that_class(checkpoint: Checkpoint) -> None:
+def test_each_committed_provider_still_unpickles_to_its_provider(checkpoint: Checkpoint) -> None:
     for type_, _section, pickled in _committed_providers(checkpoint):
-        module, name = PROVIDERS[type_]
-        cls = getattr(importlib.import_module(module), name)
-        # Committed bytes whose only import is checked first: loading them is what the engine
+        # Committed bytes whose imports were checked above: loading them is what the engine
         # does with every stack's state.
-        assert _globals(pickled) == [(module, name)]
-        assert type(dill.loads(pickled)) is cls  # noqa: S301
+        assert type(dill.loads(pickled)) is _class(type_)  # noqa: S301
 
 
-@pytest.mark.parametrize(("type_", "public"), PROVIDERS.items())
-def test_what_this_release_would_store_refers_to_the_same_class(
-    type_: str, public: tuple[str, str]
+_FRESH_PROCESS = """
+import base64, json, sys
+import dill
+blobs = json.loads(sys.stdin.read())
+before = sorted(m for m in sys.modules if m.startswith("nodion_pulumi"))
+loaded = [type(dill.loads(base64.b64decode(blob))) for blob in blobs]
+print(json.dumps({"before": before, "loaded": [f"{c.__module__}.{c.__name__}" for c in loaded]}))
+"""
+
+
+@pytest.mark.parametrize("checkpoint", CHECKPOINTS, ids=lambda c: c.release)
+def test_each_committed_provider_unpickles_in_a_process_that_imported_nothing_of_ours(
+    checkpoint: Checkpoint,
 ) -> None:
-    module, name = public
-    provider = getattr(importlib.import_module(module), name)()
-    assert _globals(base64.b64decode(serialize_provider(provider))) == [public]
+    """The provider process starts empty: the pickle alone must import what it needs."""
+    providers = _committed_providers(checkpoint)
+    blobs = [base64.b64encode(pickled).decode() for _, _, pickled in providers]
+    proc = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS],
+        input=json.dumps(blobs),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(proc.stdout)
+    assert result["before"] == []
+    assert result["loaded"] == [".".join(CLASSES[type_]) for type_, _, _ in providers]
+
+
+@pytest.mark.parametrize("type_", CLASSES)
+def test_what_this_release_stores_is_a_call_of_the_contract_with_the_kind(type_: str) -> None:
+    pickled = base64.b64decode(serialize_provider(_class(type_)()))
+    assert _globals(pickled) == [CONTRACT]
+    assert _arguments(pickled) == [KINDS[type_]]
+    opcodes = [opcode.name for opcode, _arg, _pos in pickletools.genops(pickled)]
+    assert not {"EMPTY_DICT", "BUILD"} & set(opcodes), "no instance state"
+
+
+def test_each_kind_is_the_one_its_provider_is_stored_under() -> None:
+    assert set(state.KINDS) == set(KINDS.values())
+    for type_, kind in KINDS.items():
+        provider = state.provider(kind)
+        assert type(provider) is _class(type_)
+        assert type(provider).kind == kind  # type: ignore[attr-defined]
+
+
+def test_a_kind_this_release_does_not_know_asks_for_an_upgrade() -> None:
+    with pytest.raises(ValueError, match="later nodion-pulumi; upgrade"):
+        state.provider("repository")

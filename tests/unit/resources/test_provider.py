@@ -244,7 +244,9 @@ def test_the_resources_own_provider_pickles_by_reference(
     monkeypatch.setattr(instance, "_config", None, raising=False)
     configure(instance, token="tok-SECRET-4242")
     raw = base64.b64decode(serialize_provider(instance))
-    assert module_provider.encode() in raw
+    # By reference to the state contract, nodion_pulumi.state.provider(kind).
+    assert b"nodion_pulumi.state" in raw
+    assert instance.kind.encode() in raw
     assert b"tok-SECRET-4242" not in raw
     assert len(raw) < 200
 
