@@ -104,7 +104,7 @@ def test_a_registry_held_by_another_stack_fails_at_preview(
 
 @pytest.mark.compat
 def test_credentials_regenerated_in_the_dashboard_are_recovered_with_one_command(
-    nodion_stack: Callable[..., NodionStack],
+    nodion_stack: Callable[..., NodionStack], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack = nodion_stack()
     stack.set_spec({"credentials": [{"resource": "push", "region": "fra"}]})
@@ -128,19 +128,11 @@ def test_credentials_regenerated_in_the_dashboard_are_recovered_with_one_command
     assert [w["method"] for w in stack.emulator.admin.writes()] == ["DELETE"]
 
     outputs = {key: value.value for key, value in stack.up().outputs.items()}
-    env = stack.emulator.registry_environment()
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        verdict = verify_credentials(
-            "registry.fra.nodion.net", outputs["push.username"], outputs["push.password"]
-        ).verdict
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    for name, value in stack.emulator.registry_environment().items():
+        monkeypatch.setenv(name, value)
+    verdict = verify_credentials(
+        "registry.fra.nodion.net", outputs["push.username"], outputs["push.password"]
+    ).verdict
     assert verdict is Verdict.VALID
 
 
