@@ -1,13 +1,17 @@
 """Write the checkpoint of a stack made by this release, for the state contract test.
 
-Pulumi keeps each resource's provider as a pickled reference to its class, so a stack written
-by one release has to refresh, update and destroy with every later one. The only convincing
-proof is a stack that an earlier release really wrote, so each release commits one:
+Pulumi keeps each resource's provider pickled in its state (from 0.2.0 as a call of
+``nodion_pulumi.state.provider``, before that as a reference to the provider class), so a
+stack written by one release has to refresh, update and destroy with every later one. The
+only convincing proof is a stack that an earlier release really wrote, so each release
+commits one, as one of the steps of releasing it:
 
-    python -m nodion_devkit.checkpoint [OUT_DIR]    (default: tests/fixtures/state_contract)
+    python -m nodion_devkit.checkpoint [--release X.Y.Z] [OUT_DIR]
 
-runs the program below with the real CLI against a fresh emulator (`up`, then a `refresh`
-that must change nothing) and writes ``OUT_DIR/v<release>/``:
+(``--release`` defaults to the package's version, ``OUT_DIR`` to
+tests/fixtures/state_contract) runs the program below with the real CLI against a fresh
+emulator (`up`, then a `refresh` that must change nothing) and writes
+``OUT_DIR/v<release>/``:
 
 - ``program/``: the program, its ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` (the passphrase
   salt, and the API token and the registry password as ciphertext);
@@ -17,7 +21,9 @@ that must change nothing) and writes ``OUT_DIR/v<release>/``:
   emulator holds the same random external registry id and the already-minted credentials
   (as salted digests: the emulator never keeps a password);
 - ``checkpoint.json``: what the test checks against (project, stack, resources and their
-  secret outputs, secret config keys) and the versions that wrote it.
+  secret outputs, secret config keys) and the versions that wrote it, with the commit of
+  this tree (a checkpoint written before the version bump of its release names the release
+  with ``--release`` and records the version the tree still had).
 
 The API URL comes from ``NODION_API_URL``, never from stack config: the engine keeps the
 provider's configuration in the state and configures a refresh from it, so a URL with this
@@ -34,6 +40,7 @@ import json
 import platform
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -189,7 +196,19 @@ def _only_same(summary: auto.UpdateSummary, operation: str) -> None:
         raise RuntimeError(f"the {operation} after the first up changed something: {changes}")
 
 
-def _write(stack: NodionStack, emulator: Emulator, target: Path) -> None:
+def _commit() -> str:
+    """The commit of the tree writing the checkpoint (``-dirty`` with local changes)."""
+    proc = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() or "unknown"
+
+
+def _write(stack: NodionStack, emulator: Emulator, target: Path, release: str) -> None:
     engine = stack.engine
     password = f"fake-state-contract-password-{secrets.token_hex(8)}"
     stack.secrets.append(password)
@@ -210,14 +229,16 @@ def _write(stack: NodionStack, emulator: Emulator, target: Path) -> None:
     state = emulator.export_state()
     (target / "emulator-state.json").write_text(json.dumps(state, indent=2) + "\n")
     manifest = {
-        "release": __version__,
+        "release": release,
         "project": PROJECT,
         "stack": STACK,
         "secret_config": list(SECRET_CONFIG),
         "resources": _resources(engine),
         "written_by": {
-            "command": "python -m nodion_devkit.checkpoint",
+            "command": "python -m nodion_devkit.checkpoint"
+            + ("" if release == __version__ else f" --release {release}"),
             "nodion-pulumi": __version__,
+            "commit": _commit(),
             "pulumi": version("pulumi"),
             "dill": version("dill"),
             "pulumi-cli": engine.cli("version", cwd=stack.work_dir).stdout.strip(),
@@ -231,12 +252,12 @@ def _write(stack: NodionStack, emulator: Emulator, target: Path) -> None:
     assert_no_plaintext(written, stack.secrets)
 
 
-def write_checkpoint(out_dir: Path, *, force: bool = False) -> Path:
+def write_checkpoint(out_dir: Path, *, release: str = __version__, force: bool = False) -> Path:
     """Write ``out_dir/v<release>/`` and return it; nothing is left behind on failure."""
-    target = out_dir / f"v{__version__}"
+    target = out_dir / f"v{release}"
     if target.exists() and not force:
         raise FileExistsError(
-            f"{target} exists: it records what release {__version__} wrote. "
+            f"{target} exists: it records what release {release} wrote. "
             "Pass --force to write it again."
         )
     with tempfile.TemporaryDirectory(prefix="nodion-checkpoint-") as tmp:
@@ -250,7 +271,7 @@ def write_checkpoint(out_dir: Path, *, force: bool = False) -> Path:
         with Emulator(token=TOKEN, data_path=root / "emulator.db") as emulator:
             engine.extra_env["NODION_API_URL"] = emulator.url
             stack = CheckpointStack(engine, emulator, str(source), PROJECT, STACK)
-            _write(stack, emulator, staged)
+            _write(stack, emulator, staged, release)
         if target.exists():
             shutil.rmtree(target)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -270,10 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=CHECKPOINTS_DIR,
         help=f"where v<release>/ is written (default: {CHECKPOINTS_DIR.relative_to(REPO_ROOT)})",
     )
+    parser.add_argument(
+        "--release",
+        default=__version__,
+        help=f"the release this tree is (default: the package's version, {__version__})",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing v<release>/")
     args = parser.parse_args(argv)
     try:
-        target = write_checkpoint(args.out_dir, force=args.force)
+        target = write_checkpoint(args.out_dir, release=args.release, force=args.force)
     except FileExistsError as error:
         print(error, file=sys.stderr)
         return 1

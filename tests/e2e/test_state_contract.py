@@ -1,11 +1,13 @@
 """A stack written by an earlier release refreshes, updates and destroys with this one.
 
-Every resource's state holds its provider pickled by reference to
+Every resource's state holds its provider pickled: from 0.2.0 as a call of
+``nodion_pulumi.state.provider`` with a kind name, in 0.1.0 by reference to
 ``nodion_pulumi.container_registry.ContainerRegistryProvider`` and
-``nodion_pulumi.registry_credentials.RegistryCredentialsProvider``; renaming or moving either
-breaks every existing stack at its next refresh. Each release commits the stack it wrote
+``nodion_pulumi.registry_credentials.RegistryCredentialsProvider``. Breaking either breaks
+every existing stack at its next refresh. Each release commits the stack it wrote
 (``python -m nodion_devkit.checkpoint``, under tests/fixtures/state_contract/), together with
-the Nodion side it was written against, and this test replays every one of them.
+the Nodion side it was written against, and this test replays every one of them: no
+resource is replaced or changed, and the `up` writes the current form into the inputs.
 
 Runs from a copy of the tree without ``nodion_pulumi/`` against an installed wheel (the
 ``compat`` job): files are found through ``nodion_devkit``, never through the package.
@@ -13,6 +15,7 @@ Runs from a copy of the tree without ``nodion_pulumi/`` against an installed whe
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +94,11 @@ def test_a_committed_stack_refreshes_updates_and_destroys_without_a_replacement(
         assert set(updated.summary.resource_changes or {}) == {"same"}, "no change, no replace"
         assert admin.writes() == []
         _assert_state_kept(stack, expected)
+        # What the `up` wrote is this release's form: the call of the contract function.
+        for resource in stack.resources(""):
+            if resource["type"] in (REGISTRY, CREDENTIALS):
+                pickled = base64.b64decode(resource["inputs"]["__provider"])
+                assert b"nodion_pulumi.state" in pickled, resource["type"]
 
         admin.clear_requests()
         stack.destroy()
