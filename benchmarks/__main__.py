@@ -18,8 +18,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks._measure import import_time_ms
-from benchmarks._report import FLOOR, OURS, UP_MIN_PAIRS, Lifecycle, Results, evaluate, render
-from benchmarks._stack import TOKEN, StackRunner, shape_for, stack_name
+from benchmarks._report import (
+    FLOOR,
+    OURS,
+    SCALE_OPERATIONS,
+    UP_MIN_PAIRS,
+    Lifecycle,
+    Results,
+    evaluate,
+    render,
+)
+from benchmarks._stack import TOKEN, Shape, StackRunner, shape_for, stack_name
 from nodion_devkit.engine import REPO_ROOT, Engine, ensure_pulumi
 from nodion_pulumi.emulator import REGIONS, Emulator
 
@@ -59,6 +68,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         f"only on at least {UP_MIN_PAIRS})",
     )
     parser.add_argument(
+        "--scale-sizes",
+        type=_ints,
+        default=[200, 1000, 3000],
+        help="external registries per stack of the scale curve (preview, up, destroy)",
+    )
+    parser.add_argument(
+        "--scale-latency-size",
+        type=int,
+        default=1000,
+        help="one more scale stack of ours at 100 ms latency, of this size (0: none)",
+    )
+    parser.add_argument("--no-scale", action="store_true", help="leave out the scale curve")
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a smoke run: 10 resources, one lifecycle each, no report file unless --output",
@@ -73,10 +95,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats, args.headline_repeats = [10], 1, 1
+        args.scale_sizes, args.scale_latency_size = [10, 30], 0
     elif args.output is None:
         args.output = DEFAULT_OUTPUT
     if args.repeats < 1 or args.headline_repeats < 1:
         parser.error("--repeats and --headline-repeats must be at least 1")
+    if args.no_scale:
+        args.scale_sizes, args.scale_latency_size = [], 0
     for size in args.sizes:
         try:
             shape_for(size)
@@ -111,18 +136,69 @@ def _environment(bin_dir: Path) -> dict[str, str]:
     }
 
 
+def _scale_lifecycle(
+    runner: StackRunner, kind: str, size: int, latency_ms: int, results: Results
+) -> None:
+    """One stack of ``size`` external registries through SCALE_OPERATIONS; a CLI failure
+    (say, a RecursionError in the program) is recorded, not raised, so that the report
+    says which size failed."""
+    with Emulator(token=TOKEN, regions=list(REGIONS)) as emulator:
+        runner.engine.extra_env = {}
+        if latency_ms:
+            emulator.admin.add_fault("latency", seconds=latency_ms / 1000, times=None)
+        stack = f"{stack_name(kind, size, latency_ms, 0)}-scale"
+        try:
+            results.scale.append(
+                runner.lifecycle(
+                    kind,
+                    size,
+                    latency_ms,
+                    emulator,
+                    stack,
+                    operations=SCALE_OPERATIONS,
+                    shape=Shape(externals=size, credentials=0),
+                )
+            )
+        except RuntimeError as error:
+            lines = [line for line in str(error).splitlines() if line.strip()]
+            errors = [line for line in lines if "Error" in line] or lines or ["failed"]
+            results.scale_failures[(kind, size, latency_ms)] = errors[-1].strip()
+            _progress(f"  {kind} N={size} {latency_ms} ms failed: {errors[-1].strip()}")
+
+
+def run_scale(runner: StackRunner, args: argparse.Namespace, results: Results) -> None:
+    """The scale curve: ours and the floor back to back at each size (alternating which
+    goes first), then ours alone at 100 ms latency."""
+    for index, size in enumerate(args.scale_sizes):
+        for kind in (FLOOR, OURS) if index % 2 == 0 else (OURS, FLOOR):
+            _scale_lifecycle(runner, kind, size, 0, results)
+    if args.scale_latency_size:
+        _scale_lifecycle(runner, OURS, args.scale_latency_size, 100, results)
+
+
 def run(args: argparse.Namespace) -> Results:
     bin_dir = ensure_pulumi()
     environment = _environment(bin_dir)
     started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="nodion-bench-"))
     lifecycles: list[Lifecycle] = []
+    results = Results(
+        sizes=list(args.sizes),
+        latencies_ms=list(args.latencies),
+        repeats=args.repeats,
+        headline_repeats=args.headline_repeats,
+        lifecycles=lifecycles,
+        import_ms=0.0,
+        floor_import_ms=0.0,
+        shapes={s: (shape_for(s).externals, shape_for(s).credentials) for s in args.sizes},
+        environment=environment,
+    )
     try:
         runner = StackRunner(Engine(bin_dir=bin_dir, root=root), log=_progress)
         env = runner.env()
-        import_ms = import_time_ms(PROVIDER_MODULES, env=env, cwd=root)
-        floor_import_ms = import_time_ms(["benchmarks.noop_provider"], env=env, cwd=root)
-        _progress(f"import of the provider modules: {import_ms:.0f} ms")
+        results.import_ms = import_time_ms(PROVIDER_MODULES, env=env, cwd=root)
+        results.floor_import_ms = import_time_ms(["benchmarks.noop_provider"], env=env, cwd=root)
+        _progress(f"import of the provider modules: {results.import_ms:.0f} ms")
         for latency in args.latencies:
             for size in args.sizes:
                 headline = size == max(args.sizes) and latency == 0
@@ -143,21 +219,12 @@ def run(args: argparse.Namespace) -> Results:
                             lifecycles.append(
                                 runner.lifecycle(kind, size, latency, emulator, stack)
                             )
+        run_scale(runner, args, results)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     environment["load average at end"] = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    return Results(
-        sizes=list(args.sizes),
-        latencies_ms=list(args.latencies),
-        repeats=args.repeats,
-        headline_repeats=args.headline_repeats,
-        lifecycles=lifecycles,
-        import_ms=import_ms,
-        floor_import_ms=floor_import_ms,
-        shapes={s: (shape_for(s).externals, shape_for(s).credentials) for s in args.sizes},
-        environment=environment,
-        duration_s=time.perf_counter() - started,
-    )
+    results.duration_s = time.perf_counter() - started
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,9 +1,11 @@
-"""Measuring a command: wall time and peak memory of its whole process tree; import time.
+"""Measuring a command: wall time, CPU time and peak memory of its process tree; import time.
 
 Peak memory is the largest sum, over one sample, of the resident set size (``VmRSS``) of the
 command's process and every descendant alive at that moment (for ``pulumi``: the CLI, the
 language host, the Python program and the dynamic-provider process), sampled every 50 ms from
-``/proc``. Pages shared between processes count once per process, as ``ps`` shows them.
+``/proc``; and the same sum over the Python processes alone (the program and the
+dynamic-provider process: what a provider's pickling and a program's size change). Pages
+shared between processes count once per process, as ``ps`` shows them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Run:
     peak_rss_bytes: int
     stdout: str
     stderr: str
+    peak_python_rss_bytes: int = 0
 
 
 def _parent_of(pid: int) -> int | None:
@@ -45,6 +48,16 @@ def _parent_of(pid: int) -> int | None:
     # The command name (field 2) is in parentheses and may contain spaces or parentheses.
     fields = stat[stat.rfind(")") + 2 :].split()
     return int(fields[1])
+
+
+def _is_python(pid: int) -> bool:
+    """Whether the process runs a Python interpreter (read at each sample: a process may
+    exec one after it was first seen)."""
+    try:
+        argv0 = (_PROC / str(pid) / "cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return False
+    return Path(argv0.decode(errors="replace")).name.startswith("python")
 
 
 def _rss_bytes(pid: int) -> int:
@@ -62,6 +75,7 @@ class TreeSampler(threading.Thread):
         self.root = root
         self.interval = interval
         self.peak_bytes = 0
+        self.peak_python_bytes = 0
         self._members: set[int] = {root}
         self._stopped = threading.Event()
 
@@ -80,8 +94,11 @@ class TreeSampler(threading.Thread):
             if pid not in members and _parent_of(pid) in members:
                 members.add(pid)
         self._members = members | {self.root}
-        total = sum(_rss_bytes(pid) for pid in members)
+        rss = {pid: _rss_bytes(pid) for pid in members}
+        total = sum(rss.values())
+        python = sum(size for pid, size in rss.items() if _is_python(pid))
         self.peak_bytes = max(self.peak_bytes, total)
+        self.peak_python_bytes = max(self.peak_python_bytes, python)
         return total
 
     def run(self) -> None:
@@ -97,7 +114,10 @@ class TreeSampler(threading.Thread):
 
 def run_measured(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> Run:
     """Run ``argv`` to completion: its wall time, and the CPU time and peak RSS of its process
-    tree (CPU time counts the descendants that were waited for, as the CLI does its plugins)."""
+    tree. CPU time is user + system of every descendant waited for (the CLI waits for its
+    plugins and the program), read with ``getrusage(RUSAGE_CHILDREN)`` before and after; it
+    counts what the run computed, where wall time also counts what a busy machine made it
+    wait for."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -117,7 +137,16 @@ def run_measured(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> R
         sampler.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(tuple(argv), proc.returncode, wall, cpu, sampler.peak_bytes, stdout, stderr)
+    return Run(
+        tuple(argv),
+        proc.returncode,
+        wall,
+        cpu,
+        sampler.peak_bytes,
+        stdout,
+        stderr,
+        sampler.peak_python_bytes,
+    )
 
 
 _IMPORT_PROBE = """

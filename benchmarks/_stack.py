@@ -11,7 +11,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,9 +101,18 @@ class StackRunner:
         return self.engine.backend / ".pulumi" / "stacks" / PROJECT / f"{stack}.json"
 
     def lifecycle(
-        self, kind: str, size: int, latency_ms: int, emulator: Emulator, stack: str
+        self,
+        kind: str,
+        size: int,
+        latency_ms: int,
+        emulator: Emulator,
+        stack: str,
+        *,
+        operations: Sequence[str] = OPERATIONS,
+        shape: Shape | None = None,
     ) -> Lifecycle:
-        shape = shape_for(size)
+        """A fresh stack of ``shape`` (default :func:`shape_for`) through ``operations``."""
+        shape = shape or shape_for(size)
         registry_ids = [emulator.nodion_registry_id(s) for s in list(REGIONS)[: shape.credentials]]
         self.cli("stack", "init", stack)
         self.cli(
@@ -129,7 +138,7 @@ class StackRunner:
         state_bytes = 0
         checkpoint: dict[str, Any] = {"checkpoint": {"latest": {}}}  # the `up` reads it
         try:
-            for operation in OPERATIONS:
+            for operation in operations:
                 admin.clear_requests()
                 admin.clear_registry_requests()
                 run = self.cli(*_COMMANDS[operation], "--stack", stack)
@@ -145,12 +154,13 @@ class StackRunner:
                     len(writes),
                     parse_summary(run.stdout),
                     registry_requests,
+                    run.peak_python_rss_bytes,
                 )
                 if operation == "up":
                     text = self.checkpoint(stack).read_bytes()
                     state_bytes, checkpoint = len(text), json.loads(text)
                 self.log(
-                    f"  {kind:6} N={size:<3} {latency_ms:>3} ms  {operation:15} "
+                    f"  {kind:6} N={size:<4} {latency_ms:>3} ms  {operation:15} "
                     f"{run.wall_s:7.2f} s  {run.cpu_s:7.2f} s CPU  "
                     f"{run.peak_rss_bytes / 2**20:6.0f} MiB  {len(requests):4} requests"
                     f" ({registry_requests} to registries)"

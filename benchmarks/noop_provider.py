@@ -3,9 +3,11 @@
 ``NoopRegistry`` and ``NoopCredentials`` register under the same type tokens as
 ``ContainerRegistry`` and ``RegistryCredentials`` and take the same inputs with the same
 secret outputs; their providers answer every call at once, without a network call. The
-provider classes live in this importable module, so they are pickled by reference exactly
-like the package's, and like them they are not stored as secrets
-(``serialize_as_secret_always = False``).
+provider classes live in this importable module, so they are pickled by reference like the
+package's, and like them they pickle without instance state (``__reduce__``: no dictionary,
+so the SDK's dictionary writer, one frame deeper per dynamic resource declared, is never
+walked and the floor stays a floor at thousands of resources; see docs/limits.md) and are
+not stored as secrets (``serialize_as_secret_always = False``).
 
 The floor is the yardstick of the state target (ours minus the floor, outside the engine's
 stack traces), so what it stores has to be what any provider of these resources must
@@ -61,9 +63,17 @@ def _diff(inputs: tuple[str, ...], olds: dict[str, Any], news: dict[str, Any]) -
     return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
 
 
-class NoopRegistryProvider(ResourceProvider):
+class _NoopProvider(ResourceProvider):
     serialize_as_secret_always = False
 
+    def __reduce__(self) -> tuple[type[_NoopProvider], tuple[()]]:
+        # A call of the class without arguments or state: as short as a pickled reference
+        # to the class can be, and no dictionary (Python 3.10 pickles an empty ``__dict__``
+        # as one).
+        return (type(self), ())
+
+
+class NoopRegistryProvider(_NoopProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult({k: news[k] for k in _REGISTRY_INPUTS if news.get(k) is not None}, [])
 
@@ -91,9 +101,7 @@ class NoopRegistryProvider(ResourceProvider):
         return None
 
 
-class NoopCredentialsProvider(ResourceProvider):
-    serialize_as_secret_always = False
-
+class NoopCredentialsProvider(_NoopProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult({k: news[k] for k in _CREDENTIALS_INPUTS if news.get(k) is not None}, [])
 

@@ -11,6 +11,7 @@ from benchmarks._report import (
     FLOOR,
     OPERATIONS,
     OURS,
+    SCALE_OPERATIONS,
     UP_MIN_PAIRS,
     Lifecycle,
     OpResult,
@@ -38,22 +39,29 @@ def _lifecycle(
     writes: dict[str, int] | None = None,
     extra: dict[str, int] | None = None,
     rest: int = 0,
+    cpu: float | None = None,
+    operations: tuple[str, ...] = OPERATIONS,
+    summaries: dict[str, dict[str, int]] | None = None,
 ) -> Lifecycle:
     """``extra``: bytes per resource added to some parts (and so to the state); ``rest``:
-    bytes added to the whole stack outside the parts."""
+    bytes added to the whole stack outside the parts; ``cpu``: the CPU time of the `up`
+    (default: its wall time)."""
     requests = requests or {}
     writes = writes or {}
     ops = {
         op: OpResult(
             operation=op,
             wall_s=up if op == "up" else 1.0,
-            cpu_s=1.0,
+            cpu_s=(up if cpu is None else cpu) if op == "up" else 1.0,
             peak_rss_bytes=100 * 2**20,
             requests=requests.get(op, 0),
             writes=writes.get(op, 0),
-            summary={"unchanged": size + 1} if op == "up (no change)" else {},
+            summary=(summaries or {}).get(
+                op, {"unchanged": size + 1} if op == "up (no change)" else {}
+            ),
+            python_peak_rss_bytes=60 * 2**20,
         )
-        for op in OPERATIONS
+        for op in operations
     }
     parts = dict(PARTS)
     for part, more in (extra or {}).items():
@@ -73,6 +81,7 @@ def _results(
     ours_up_0: float = 10.5,
     ours_up_100: float = 17.0,
     pairs: int = UP_MIN_PAIRS,
+    cpu_up_0: float | None = None,
     **kwargs: object,
 ) -> Results:
     """Every target met, with ``pairs`` back-to-back pairs at 200 resources and 0 ms."""
@@ -81,7 +90,7 @@ def _results(
     for _ in range(pairs):
         lifecycles += [
             _lifecycle(FLOOR, 200, 0, up=10.0),
-            _lifecycle(OURS, 200, 0, up=ours_up_0, requests=good, writes={"up": 200}),
+            _lifecycle(OURS, 200, 0, up=ours_up_0, requests=good, writes={"up": 200}, cpu=cpu_up_0),
         ]
     lifecycles += [
         _lifecycle(FLOOR, 200, 100, up=10.0),
@@ -114,6 +123,7 @@ def test_up_ratio_and_latency_bound() -> None:
     targets = evaluate(_results(ours_up_0=11.2, ours_up_100=18.1))
     assert targets[0].verdict == "FAIL"
     assert targets[0].measured.startswith("1.12x (median of 7 back-to-back pairs")
+    assert "CPU time at most 1.10x the floor's" in targets[0].name
     # bound: 1.2 x (10 s + 200 x 0.1 s / 4) = 18 s
     assert targets[4].verdict == "FAIL"
     assert "bound 18.0 s" in targets[4].measured
@@ -290,7 +300,7 @@ class _Plain:
 
 
 class _EmptyState:
-    """A provider that pickles an empty state, as ours do (``__getstate__`` returns {})."""
+    """A provider that pickles an empty state, as 0.1.0's did (``__getstate__`` returned {})."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -429,3 +439,86 @@ def test_the_up_target_uses_back_to_back_ratios() -> None:
     assert target.measured.startswith(
         "1.05x (median of 7 back-to-back pairs, which ranged 1.00-1.15x"
     )
+
+
+def test_the_up_target_is_judged_on_cpu_time_with_the_wall_time_beside_it() -> None:
+    # A busy machine stretched ours' wall time by half; its CPU time is 1.05x the floor's.
+    target = evaluate(_results(ours_up_0=15.0, cpu_up_0=10.5))[0]
+    assert target.verdict == "PASS"
+    assert target.measured == (
+        "1.05x (median of 7 back-to-back pairs, which ranged 1.05-1.05x; median CPU times "
+        "10.5 s and 10.0 s); wall time 1.50x (pairs 1.50-1.50x; median times 15.0 s and "
+        "10.0 s)"
+    )
+    # And the other way round: the same wall time, 1.2x the CPU, fails.
+    assert evaluate(_results(ours_up_0=10.0, cpu_up_0=12.0))[0].verdict == "FAIL"
+
+
+def _scale(
+    ours_ms: dict[int, float],
+    floor_ms: dict[int, float] | None = None,
+    *,
+    created: int | None = None,
+) -> Results:
+    """Every other target met, plus a scale curve with these `up` times per resource."""
+    results = _results()
+    for kind, per_resource in ((OURS, ours_ms), (FLOOR, floor_ms or {})):
+        for size, ms in per_resource.items():
+            done = size + 1 if created is None else created
+            results.scale.append(
+                _lifecycle(
+                    kind,
+                    size,
+                    0,
+                    up=ms * size / 1000,
+                    operations=SCALE_OPERATIONS,
+                    summaries={"up": {"created": done}, "destroy": {"deleted": done}},
+                )
+            )
+    return results
+
+
+def test_the_scale_targets_judge_the_up_per_resource_and_the_largest_stack() -> None:
+    results = _scale({200: 30.0, 1000: 28.0, 3000: 36.0}, {200: 25.0, 3000: 24.0})
+    growth, through = evaluate(results)[7:]
+    assert growth.name == "`up` per resource at 3000: at most 1.25x that at 200 (scale curve)"
+    assert (growth.verdict, growth.measured) == (
+        "PASS",
+        "36.0 ms against 30.0 ms: 1.20x (the floor: 24.0 and 25.0 ms, 0.96x)",
+    )
+    assert through.verdict == "PASS"
+    assert through.measured == "`up` created 3001, `destroy` deleted 3001 (the stack included)"
+    # A cost per resource that grows (a quadratic serialization, say) fails.
+    assert evaluate(_scale({200: 30.0, 3000: 39.0}))[7].verdict == "FAIL"
+    # An `up` that stopped short fails the second.
+    assert evaluate(_scale({200: 30.0, 3000: 30.0}, created=900))[8].verdict == "FAIL"
+
+
+def test_a_failed_scale_stack_is_reported_with_its_error() -> None:
+    results = _scale({200: 30.0, 1000: 30.0})
+    results.scale_failures[(OURS, 3000, 0)] = "RecursionError: maximum recursion depth"
+    through = evaluate(results)[8]
+    assert through.verdict == "FAIL"
+    assert through.measured == "failed: RecursionError: maximum recursion depth"
+    report = render(results, evaluate(results))
+    assert "- failed: nodion 3000 at 0 ms: RecursionError: maximum recursion depth" in report
+
+
+def test_the_report_has_the_scale_curve_beside_the_floor() -> None:
+    results = _scale({200: 30.0, 3000: 36.0}, {200: 25.0, 3000: 24.0})
+    results.scale.append(_lifecycle(OURS, 1000, 100, up=31.0, operations=SCALE_OPERATIONS))
+    report = render(results, evaluate(results))
+    assert "## Scale: external registries only" in report
+    # N, latency, operation, then each measure ours and floor: s, ms/resource, CPU s, the
+    # peak of the whole tree and of the Python processes.
+    assert (
+        "| 3000 | 0 | up | 108.00 | 72.00 | 36.0 | 24.0 | 108.00 | 72.00 | 100 | 100 | 60 | 60 |"
+        in (report)
+    )
+    # The 100 ms stack is ours alone.
+    assert "| 1000 | 100 | up | 31.00 | - | 31.0 | - | 31.00 | - | 100 | - | 60 | - |" in report
+    assert "State per resource after `up`, outside the engine's stack traces: 200: ours" in report
+    # Without a scale curve the report has neither the section nor its targets.
+    plain = _results()
+    assert len(evaluate(plain)) == 7
+    assert "## Scale" not in render(plain, evaluate(plain))
