@@ -5,7 +5,8 @@
 call and never unwraps it (docs/limits.md). A provider that pickled a dictionary (0.1.0's
 ``__getstate__`` returned ``{}``) walked every wrapper so far: quadratic time, and a
 ``RecursionError`` at about 985 resources. Ours pickle as ``nodion_pulumi.state.provider(kind)``
-and write no dictionary, so the n-th serialization costs what the first did.
+and write no dictionary, so the n-th serialization costs what the first did, whether or not
+the installed SDK has the fix that restores the writer (in its source from v3.276.0).
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ def sdk_patches_undone() -> Iterator[None]:
 
 @pytest.mark.usefixtures("sdk_patches_undone")
 def test_twenty_thousand_serializations_cost_the_same_late_as_early() -> None:
-    original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
     providers = (ContainerRegistryProvider(), RegistryCredentialsProvider())
     seconds: list[float] = []
     blobs: set[str] = set()
@@ -58,8 +58,6 @@ def test_twenty_thousand_serializations_cost_the_same_late_as_early() -> None:
             blobs.add(serialize_provider(providers[index % 2]))
         seconds.append(time.perf_counter() - started)
 
-    # Through the SDK's own path, bug included: it did wrap the dictionary writer.
-    assert pickle._Pickler._batch_setitems is not original  # type: ignore[attr-defined]
     # Deterministic: one blob per provider, however long the chain behind it.
     assert len(blobs) == len(providers)
     early, late = min(seconds[:ENDS]), min(seconds[-ENDS:])
