@@ -81,6 +81,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-scale", action="store_true", help="leave out the scale curve")
     parser.add_argument(
+        "--scale-checkpoints",
+        action="store_true",
+        help="let the scale stacks write the engine's intermediate checkpoints (off by default: "
+        "the file backend rewrites the whole state after every step, a cost quadratic in the "
+        "stack whatever the provider)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a smoke run: 10 resources, one lifecycle each, no report file unless --output",
@@ -137,13 +144,18 @@ def _environment(bin_dir: Path) -> dict[str, str]:
 
 
 def _scale_lifecycle(
-    runner: StackRunner, kind: str, size: int, latency_ms: int, results: Results
+    runner: StackRunner,
+    kind: str,
+    size: int,
+    latency_ms: int,
+    results: Results,
+    checkpoints: bool = False,
 ) -> None:
     """One stack of ``size`` external registries through SCALE_OPERATIONS; a CLI failure
     (say, a RecursionError in the program) is recorded, not raised, so that the report
     says which size failed."""
     with Emulator(token=TOKEN, regions=list(REGIONS)) as emulator:
-        runner.engine.extra_env = {}
+        runner.engine.extra_env = {} if checkpoints else {"PULUMI_SKIP_CHECKPOINTS": "true"}
         if latency_ms:
             emulator.admin.add_fault("latency", seconds=latency_ms / 1000, times=None)
         stack = f"{stack_name(kind, size, latency_ms, 0)}-scale"
@@ -171,9 +183,11 @@ def run_scale(runner: StackRunner, args: argparse.Namespace, results: Results) -
     goes first), then ours alone at 100 ms latency."""
     for index, size in enumerate(args.scale_sizes):
         for kind in (FLOOR, OURS) if index % 2 == 0 else (OURS, FLOOR):
-            _scale_lifecycle(runner, kind, size, 0, results)
+            _scale_lifecycle(runner, kind, size, 0, results, args.scale_checkpoints)
     if args.scale_latency_size:
-        _scale_lifecycle(runner, OURS, args.scale_latency_size, 100, results)
+        _scale_lifecycle(
+            runner, OURS, args.scale_latency_size, 100, results, args.scale_checkpoints
+        )
 
 
 def run(args: argparse.Namespace) -> Results:

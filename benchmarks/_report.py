@@ -759,7 +759,10 @@ def render(results: Results, targets: Sequence[Target]) -> str:
             "## Scale: external registries only",
             "",
             "One stack of each kind and size through `preview`, `up` and `destroy` "
-            "(`--skip-preview` on the last two), ours and the floor back to back; a row at "
+            "(`--skip-preview` on the last two), ours and the floor back to back, with "
+            "`PULUMI_SKIP_CHECKPOINTS=true` unless run with `--scale-checkpoints` (the file "
+            "backend otherwise rewrites the whole state after every step, a cost that grows "
+            "with the stack whatever the provider); a row at "
             f"100 ms latency is ours alone (the floor makes no request). {CONCURRENT_CALLS} "
             "calls at once is all the SDK's dynamic provider serves (docs/limits.md).",
             "",
