@@ -20,18 +20,22 @@ from types import MappingProxyType
 from typing import Final, Literal, TypeGuard, get_args
 
 __all__ = [
+    "CONTAINER_REGISTRY_TYPE",
     "DEFAULT_HOSTNAMES",
     "EXTERNAL_REGISTRY_TYPES",
     "NODION_REGISTRY_TYPE",
     "REFRESH_WITH_PROGRAM",
+    "REGISTRY_CREDENTIALS_TYPE",
     "REGISTRY_ID_RULE",
     "REGISTRY_TYPES",
+    "RESOURCE_MODULE",
     "ExternalRegistryType",
     "RegistryType",
     "is_loopback_host",
     "is_registry_id",
     "nodion_registry_hostname",
     "region_slug_of",
+    "resource_class_name",
 ]
 
 ExternalRegistryType = Literal["docker_hub", "ghcr", "custom"]
@@ -43,6 +47,14 @@ RegistryType = Literal["nodion", ExternalRegistryType]
 NODION_REGISTRY_TYPE: Final = "nodion"
 REGISTRY_TYPES: tuple[RegistryType, ...] = get_args(RegistryType)
 EXTERNAL_REGISTRY_TYPES: tuple[ExternalRegistryType, ...] = get_args(ExternalRegistryType)
+
+# The Pulumi type tokens of the two dynamic resources. They are written into every state
+# file and matched by the policy pack, the checkpoints and the tools that read stacks, so
+# the resource classes derive their registration from these and everything else imports
+# them. A change here is a change of the state contract.
+RESOURCE_MODULE: Final = "nodion"
+CONTAINER_REGISTRY_TYPE: Final = f"pulumi-python:dynamic/{RESOURCE_MODULE}:ContainerRegistry"
+REGISTRY_CREDENTIALS_TYPE: Final = f"pulumi-python:dynamic/{RESOURCE_MODULE}:RegistryCredentials"
 
 # Not documented by Nodion; what Docker clients assume for these registries.
 DEFAULT_HOSTNAMES: Mapping[str, str] = MappingProxyType(
@@ -65,6 +77,12 @@ _NODION_HOSTNAME = re.compile(r"registry\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.nod
 def is_registry_id(value: object) -> TypeGuard[str]:
     """Whether ``value`` can be a registry id, and so be placed in a request path as is."""
     return isinstance(value, str) and _REGISTRY_ID.fullmatch(value) is not None
+
+
+def resource_class_name(type_token: str) -> str:
+    """The ``name`` a ``pulumi.dynamic.Resource`` subclass declares to register as
+    ``type_token``: the SDK builds the token from the class's ``module`` and ``name``."""
+    return type_token.rpartition(":")[2]
 
 
 def nodion_registry_hostname(region_slug: str) -> str:

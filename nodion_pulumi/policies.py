@@ -52,7 +52,11 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
-from nodion_pulumi._validation import DEFAULT_HOSTNAMES
+from nodion_pulumi._facts import (
+    CONTAINER_REGISTRY_TYPE,
+    DEFAULT_HOSTNAMES,
+    REGISTRY_CREDENTIALS_TYPE,
+)
 
 __all__ = [
     "ALLOWED_REGISTRY_HOSTS",
@@ -74,9 +78,6 @@ PACK_DESCRIPTION = (
     "Guard rails for Nodion container registries: one set of credentials per registry, "
     "approved registry hosts only, no anonymous Docker Hub pulls, protected credentials."
 )
-
-CONTAINER_REGISTRY_TYPE = "pulumi-python:dynamic/nodion:ContainerRegistry"
-REGISTRY_CREDENTIALS_TYPE = "pulumi-python:dynamic/nodion:RegistryCredentials"
 
 #: Hosts that are Docker Hub whatever ``registry_type`` says (a ``custom`` registry may point
 #: at one of them).
