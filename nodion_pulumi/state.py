@@ -39,8 +39,8 @@ __all__ = ["KINDS", "provider"]
 # kind name -> (module, class) of the provider it stands for. Add kinds; never rename or
 # remove one, since existing state names it.
 _PROVIDERS: dict[str, tuple[str, str]] = {
-    "registry": ("nodion_pulumi.container_registry", "ContainerRegistryProvider"),
-    "credentials": ("nodion_pulumi.registry_credentials", "RegistryCredentialsProvider"),
+    "registry": ("nodion_pulumi._registry_provider", "ContainerRegistryProvider"),
+    "credentials": ("nodion_pulumi._credentials_provider", "RegistryCredentialsProvider"),
 }
 KINDS = tuple(_PROVIDERS)
 

@@ -158,7 +158,8 @@ def test_each_committed_provider_unpickles_in_a_process_that_imported_nothing_of
     )
     result = json.loads(proc.stdout)
     assert result["before"] == []
-    assert result["loaded"] == [".".join(CLASSES[type_]) for type_, _, _ in providers]
+    classes = [_class(type_) for type_, _, _ in providers]
+    assert result["loaded"] == [f"{c.__module__}.{c.__name__}" for c in classes]
 
 
 @pytest.mark.parametrize("type_", CLASSES)
