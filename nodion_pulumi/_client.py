@@ -47,6 +47,7 @@ from nodion_pulumi._redact import redact
 from nodion_pulumi._retry import (
     Outcome,
     RetryPolicy,
+    may_have_been_applied,
     parse_retry_after,
     request_may_have_been_sent,
 )
@@ -158,7 +159,7 @@ class NodionClient:
     def get_registry(self, registry_id: str) -> Registry:
         operation = "get container registry"
         path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}"
-        response, payload = self._call(operation, "GET", path)
+        response, payload = self._call(operation, "GET", path, registry_id=registry_id)
         return self._parse(operation, response, parse_registry, payload)
 
     def create_registry(
@@ -204,13 +205,15 @@ class NodionClient:
         body = _without_none(name=name, hostname=hostname, username=username, password=password)
         if not body:
             return self.get_registry(registry_id)
-        response, payload = self._call(operation, "PATCH", path, body=body, secrets=(password,))
+        response, payload = self._call(
+            operation, "PATCH", path, body=body, secrets=(password,), registry_id=registry_id
+        )
         return self._parse(operation, response, parse_registry, payload)
 
     def delete_registry(self, registry_id: str) -> None:
         operation = "delete container registry"
         path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}"
-        self._call(operation, "DELETE", path, expect_json=False)
+        self._call(operation, "DELETE", path, expect_json=False, registry_id=registry_id)
 
     # -- credentials of Nodion registries ---------------------------------------------
 
@@ -222,16 +225,31 @@ class NodionClient:
         """
         operation = "create registry credentials"
         path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}/credentials"
-        response, payload = self._call(operation, "POST", path, lost_note=_LOST_CREDENTIALS_NOTE)
+        response, payload = self._call(
+            operation, "POST", path, lost_note=_LOST_CREDENTIALS_NOTE, registry_id=registry_id
+        )
         return self._parse(
             operation, response, parse_credentials, payload, note=_LOST_CREDENTIALS_NOTE
         )
 
-    def delete_credentials(self, registry_id: str) -> None:
-        """Revoke a Nodion registry's credentials so that new ones can be generated."""
+    def delete_credentials(self, registry_id: str, *, resend_lost_answer: bool = True) -> None:
+        """Revoke a Nodion registry's credentials so that new ones can be generated.
+
+        With ``resend_lost_answer=False`` an attempt whose answer was lost (it may have
+        been carried out) is not sent again: the error is raised so that the caller can
+        settle it before minting new credentials, which a late repeat would revoke.
+        Throttling (429, 503) is still retried, since Nodion did not act on it.
+        """
         operation = "delete registry credentials"
         path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}/credentials"
-        self._call(operation, "DELETE", path, expect_json=False)
+        self._call(
+            operation,
+            "DELETE",
+            path,
+            expect_json=False,
+            registry_id=registry_id,
+            resend_lost_answer=resend_lost_answer,
+        )
 
     # -- transport ----------------------------------------------------------------------
 
@@ -277,6 +295,8 @@ class NodionClient:
         secrets: Iterable[str | None] = (),
         expect_json: bool = True,
         lost_note: str | None = None,
+        registry_id: str | None = None,
+        resend_lost_answer: bool = True,
     ) -> tuple[httpx.Response, Any]:
         """Send one API request under the retry policy; return the response and its
         decoded JSON body (None when ``expect_json`` is false).
@@ -311,7 +331,9 @@ class NodionClient:
                     policy.attempts,
                 )
                 outcome = exc
-                failure = _connection_error(exc, operation, method, request.url, secrets, timeout)
+                failure = _connection_error(
+                    exc, operation, method, request.url, secrets, timeout, registry_id
+                )
             else:
                 logger.debug(
                     "%s %s -> %d (attempt %d/%d, %.3fs)",
@@ -328,11 +350,17 @@ class NodionClient:
                     )
                 outcome = response.status_code
                 failure = error_from_response(
-                    response, operation=operation, secrets=secrets, content=content
+                    response,
+                    operation=operation,
+                    secrets=secrets,
+                    content=content,
+                    registry_id=registry_id,
                 )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
 
             delay = policy.decide(attempt, method, outcome, retry_after, deadline)
+            if not resend_lost_answer and may_have_been_applied(failure):
+                delay = None
             if delay is None:
                 raise failure from None  # httpx's own chain adds frames, not facts
             _log_retry(method, url_path, outcome, delay, attempt, policy)
@@ -443,6 +471,7 @@ def _connection_error(
     url: httpx.URL,
     secrets: Iterable[str | None],
     timeout: float,
+    registry_id: str | None,
 ) -> NodionConnectionError:
     sent = request_may_have_been_sent(exc)
     path = url.path
@@ -454,11 +483,23 @@ def _connection_error(
             httpx.WriteTimeout: f"could not send the request within {timeout:g} s",
         }.get(type(exc), f"no response within {timeout:g} s")
         return NodionTimeoutError(
-            reason, operation=operation, method=method, path=path, request_sent=sent, url=where
+            reason,
+            operation=operation,
+            method=method,
+            path=path,
+            request_sent=sent,
+            url=where,
+            registry_id=registry_id,
         )
     reason = redact(str(exc) or type(exc).__name__, secrets)
     return NodionConnectionError(
-        reason, operation=operation, method=method, path=path, request_sent=sent, url=where
+        reason,
+        operation=operation,
+        method=method,
+        path=path,
+        request_sent=sent,
+        url=where,
+        registry_id=registry_id,
     )
 
 

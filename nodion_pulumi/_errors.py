@@ -9,6 +9,7 @@ catch one class; the subclasses let code react to the cases that need different 
     ├── InvalidRegistryIdError          an id that cannot be used in a URL path
     ├── NoSuchRegionError               get_nodion_registry found no registry for the region
     ├── CredentialsLostError            generated credentials whose answer never arrived
+    ├── RegistryCreateLostError         a registry create whose outcome could not be settled
     ├── NodionConnectionError           no HTTP answer (DNS, refused, reset, TLS)
     │   └── NodionTimeoutError
     └── APIError                        Nodion answered with a non-2xx status
@@ -19,6 +20,7 @@ catch one class; the subclasses let code react to the cases that need different 
         ├── AuthenticationError         401
         ├── PermissionDeniedError       403
         ├── NotFoundError               404
+        ├── MethodNotAllowedError       405
         ├── RateLimitError              429
         ├── ServerError                 5xx
         └── UnexpectedResponseError     a 2xx whose body is not what the API documents
@@ -58,6 +60,7 @@ __all__ = [
     "CredentialsAlreadyExistError",
     "CredentialsLostError",
     "InvalidRegistryIdError",
+    "MethodNotAllowedError",
     "NoCredentialsError",
     "NoSuchRegionError",
     "NodionConnectionError",
@@ -67,6 +70,7 @@ __all__ = [
     "NotNodionRegistryError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RegistryCreateLostError",
     "ServerError",
     "UnexpectedResponseError",
     "error_from_response",
@@ -77,7 +81,23 @@ URL_SETTING = "`nodion:apiUrl` (or NODION_API_URL)"
 
 
 class NodionError(RunError):
-    """Base class of every error raised by this package."""
+    """Base class of every error raised by this package.
+
+    ``str(error)`` is the facts (:meth:`factual_message`) followed by ``advice`` when
+    advice is set. Advice is what a Pulumi user should do about the failure; it is set only
+    at the Pulumi boundary, by :func:`nodion_pulumi._advice.advise`, so that a plain
+    client user reads facts without Pulumi instructions.
+    """
+
+    advice: str | None = None
+
+    def factual_message(self) -> str:
+        """What failed and why, without advice."""
+        return super().__str__()
+
+    def __str__(self) -> str:
+        facts = self.factual_message()
+        return f"{facts}. {self.advice}" if self.advice else facts
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only constructors defeat Exception's default pickling, and errors do
@@ -105,6 +125,19 @@ class CredentialsLostError(NodionError):
     the password; the message says what was revoked and what to do."""
 
 
+class RegistryCreateLostError(NodionError):
+    """A registry create whose answer was lost, and whose outcome could not be settled.
+
+    ``candidate_ids`` are the registries named ``name`` that may be the lost create's
+    result (empty when none was found); the raiser gives the message.
+    """
+
+    def __init__(self, message: str, *, name: str, candidate_ids: Iterable[str] = ()) -> None:
+        self.name = name
+        self.candidate_ids: tuple[str, ...] = tuple(candidate_ids)
+        super().__init__(message)
+
+
 class NodionConnectionError(NodionError):
     """No HTTP answer was received: DNS failure, refused or reset connection, TLS error.
 
@@ -121,6 +154,7 @@ class NodionConnectionError(NodionError):
         path: str,
         request_sent: bool = False,
         url: str | None = None,
+        registry_id: str | None = None,
     ) -> None:
         self.reason = reason
         self.operation = operation
@@ -128,11 +162,12 @@ class NodionConnectionError(NodionError):
         self.path = path
         self.request_sent = request_sent
         self.url = url
+        self.registry_id = registry_id
         super().__init__(reason)
 
     _what: ClassVar[str] = "could not reach Nodion for"
 
-    def __str__(self) -> str:
+    def factual_message(self) -> str:
         where = self.url or self.path
         text = f"{self.operation} failed: {self._what} {self.method} {where}: {self.reason}"
         if self.request_sent and self.method == "POST":
@@ -178,12 +213,14 @@ class APIError(NodionError):
         path: str,
         status_code: int,
         messages: Iterable[str] = (),
+        registry_id: str | None = None,
     ) -> None:
         self.operation = operation
         self.method = method
         self.path = path
         self.status_code = status_code
         self.messages: tuple[str, ...] = tuple(messages)
+        self.registry_id = registry_id
         super().__init__(self.detail)
 
     @property
@@ -196,7 +233,7 @@ class APIError(NodionError):
         reason = httpx.codes.get_reason_phrase(self.status_code)
         return reason or "no error details in the response"
 
-    def __str__(self) -> str:
+    def factual_message(self) -> str:
         text = (
             f"{self.operation} failed: HTTP {self.status_code} from "
             f"{self.method} {self.path}: {self.detail}"
@@ -216,27 +253,29 @@ class BadRequestError(APIError):
 
 
 class _RegistryBadRequest(BadRequestError):
-    """A documented 400 of a ``/container_registries/{id}/...`` path."""
+    """A documented 400 of a ``/container_registries/{id}/...`` path; ``registry_id`` is
+    the registry the request was about."""
 
-    @property
-    def registry_id(self) -> str:
-        """The registry the request was about (from the path the client built)."""
-        parts = [part for part in self.path.split("/") if part]
-        index = parts.index("container_registries") if "container_registries" in parts else -1
-        return parts[index + 1] if 0 <= index < len(parts) - 1 else "?"
+
+def _registry_id_in(path: str) -> str | None:
+    """The registry id of a ``/container_registries/{id}/...`` path, for callers of
+    :func:`error_from_response` that do not name the registry."""
+    parts = [part for part in path.split("/") if part]
+    index = parts.index("container_registries") if "container_registries" in parts else -1
+    return parts[index + 1] if 0 <= index < len(parts) - 1 else None
 
 
 class CredentialsAlreadyExistError(_RegistryBadRequest):
     """The registry already has credentials, which Pulumi did not create and cannot read."""
 
-    def __str__(self) -> str:
+    def factual_message(self) -> str:
         return (
             f"{self.operation} failed: Nodion registry {self.registry_id} already has "
             "push/pull credentials, and Nodion shows a password only once, so they cannot be "
             "captured. Usually another RegistryCredentials owns them, in this stack or another "
             "one (a registry has one set of credentials); the preview could not see it, e.g. "
             "because both were created at once. "
-            f"{ways_on(RegistryRef(self.registry_id))}"
+            f"{ways_on(RegistryRef(self.registry_id or '?'))}"
         )
 
 
@@ -247,7 +286,7 @@ class NoCredentialsError(_RegistryBadRequest):
 class NotNodionRegistryError(_RegistryBadRequest):
     """Credentials can be generated for Nodion registries only, not for external ones."""
 
-    def __str__(self) -> str:
+    def factual_message(self) -> str:
         return (
             f"{self.operation} failed: registry {self.registry_id} is an external registry, "
             "not a Nodion registry, and only Nodion registries have credentials generated by "
@@ -280,6 +319,10 @@ class NotFoundError(APIError):
     """404: the registry does not exist (any more) in this project."""
 
 
+class MethodNotAllowedError(APIError):
+    """405: the endpoint does not accept this method (e.g. an API without PATCH)."""
+
+
 class RateLimitError(APIError):
     """429: Nodion is throttling; ``retry_after`` is its advised wait in seconds, if given."""
 
@@ -292,6 +335,7 @@ class RateLimitError(APIError):
         status_code: int = 429,
         messages: Iterable[str] = (),
         retry_after: float | None = None,
+        registry_id: str | None = None,
     ) -> None:
         self.retry_after = retry_after
         super().__init__(
@@ -300,10 +344,11 @@ class RateLimitError(APIError):
             path=path,
             status_code=status_code,
             messages=messages,
+            registry_id=registry_id,
         )
 
-    def __str__(self) -> str:
-        text = super().__str__()
+    def factual_message(self) -> str:
+        text = super().factual_message()
         if self.retry_after is not None:
             text += f" (retry after {self.retry_after:g} s)"
         return text
@@ -319,7 +364,7 @@ class UnexpectedResponseError(APIError):
     Raised instead of a validation traceback so that an API change reads as what it is.
     """
 
-    def __str__(self) -> str:
+    def factual_message(self) -> str:
         return (
             f"{self.operation} failed: unexpected response (HTTP {self.status_code}) from "
             f"{self.method} {self.path}: {self.detail}"
@@ -345,6 +390,7 @@ _STATUS_CLASSES: dict[int, type[APIError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    405: MethodNotAllowedError,
     429: RateLimitError,
 }
 
@@ -355,11 +401,13 @@ def error_from_response(
     operation: str,
     secrets: Iterable[str | None] = (),
     content: bytes | None = None,
+    registry_id: str | None = None,
 ) -> APIError:
     """Build the :class:`APIError` subclass matching a failed response.
 
     ``content`` is the body when the caller read it itself (e.g. capped); by default the
     response's own content is used. ``secrets`` are removed from every message.
+    ``registry_id`` is the registry the call was about, if any.
     """
     from nodion_pulumi._retry import parse_retry_after  # here: _retry imports httpx
 
@@ -373,6 +421,7 @@ def error_from_response(
         "path": request.url.path,
         "status_code": status,
         "messages": messages,
+        "registry_id": registry_id,
     }
     if status == 429:
         return RateLimitError(
@@ -384,6 +433,8 @@ def error_from_response(
         # words ("Creden***ials"); only the redacted messages are kept.
         texts = " ".join(extract_messages(body)).lower()
         cls = next((known for text, known in _KNOWN_BAD_REQUESTS if text in texts), cls)
+        if registry_id is None and cls is not BadRequestError:
+            common["registry_id"] = _registry_id_in(request.url.path)
     if cls is None:
         cls = ServerError if 500 <= status <= 599 else APIError
     return cls(**common)

@@ -27,6 +27,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from nodion_pulumi._errors import NodionConnectionError, ServerError
+
 __all__ = [
     "DEFAULT_ATTEMPTS",
     "DEFAULT_INITIAL_BACKOFF",
@@ -40,6 +42,7 @@ __all__ = [
     "RETRYABLE_STATUSES",
     "Outcome",
     "RetryPolicy",
+    "may_have_been_applied",
     "parse_retry_after",
     "request_may_have_been_sent",
 ]
@@ -60,6 +63,9 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Answers that mean "not processed", the only ones after which a POST is repeated; a 500,
 # 502 or 504 may come after the backend acted.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
+# Server answers after which a write may nevertheless have been carried out: the backend
+# may have committed before the gateway gave up (500, 502, 504).
+_MAYBE_APPLIED_STATUSES = RETRYABLE_STATUSES - NOT_PROCESSED_STATUSES
 
 # Failures in which no byte of the request reached the server.
 _NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
@@ -81,6 +87,18 @@ Outcome = int | BaseException
 def request_may_have_been_sent(exc: BaseException) -> bool:
     """Whether a transport failure happened after the request could have reached the server."""
     return not isinstance(exc, _NOT_SENT_ERRORS)
+
+
+def may_have_been_applied(error: BaseException) -> bool:
+    """Whether a failed write may nevertheless have been carried out by Nodion.
+
+    The one answer to that question in this package: True when the request may have gone
+    out and no answer came back, or a gateway answered 500, 502 or 504. A 503 or 429 means
+    "not processed", which is also why a POST is repeated after one.
+    """
+    if isinstance(error, NodionConnectionError):
+        return error.request_sent
+    return isinstance(error, ServerError) and error.status_code in _MAYBE_APPLIED_STATUSES
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

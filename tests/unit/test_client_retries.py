@@ -317,3 +317,58 @@ def test_real_sleep_with_short_retry_after() -> None:
     client.get_registry(REG_ID)
     assert 0.04 <= time.monotonic() - started < 2.0
     assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "lost", [status(500), status(502), status(504), raise_(httpx.ReadTimeout)], ids=str
+)
+def test_a_credentials_delete_whose_answer_was_lost_can_be_left_unrepeated(lost: Step) -> None:
+    # A repeat of a DELETE that landed late would revoke the credentials minted next.
+    client, script, fake = make(lost, success)
+    with pytest.raises((ServerError, NodionConnectionError)) as caught:
+        client.delete_credentials(REG_ID, resend_lost_answer=False)
+    assert len(script.requests) == 1
+    assert fake.sleeps == []
+    assert caught.value.registry_id == REG_ID
+
+
+@pytest.mark.parametrize("code", [429, 503])
+def test_a_credentials_delete_not_repeated_after_a_lost_answer_still_waits_out_throttling(
+    code: int,
+) -> None:
+    client, script, _ = make(status(code), success)
+    client.delete_credentials(REG_ID, resend_lost_answer=False)
+    assert [r.method for r in script.requests] == ["DELETE", "DELETE"]
+
+
+def test_a_credentials_delete_repeats_a_lost_answer_by_default() -> None:
+    client, script, _ = make(status(502), success)
+    client.delete_credentials(REG_ID)
+    assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.get_registry(REG_ID),
+        lambda c: c.update_registry(REG_ID, name="n"),
+        lambda c: c.delete_registry(REG_ID),
+        lambda c: c.create_credentials(REG_ID),
+        lambda c: c.delete_credentials(REG_ID),
+    ],
+)
+@pytest.mark.parametrize("failure", [status(404), raise_(httpx.ConnectError)], ids=str)
+def test_errors_name_the_registry_of_the_call(
+    call: Callable[[NodionClient], object], failure: Step
+) -> None:
+    client, _, _ = make(failure, attempts=1)
+    with pytest.raises((NotFoundError, NodionConnectionError)) as caught:
+        call(client)
+    assert caught.value.registry_id == REG_ID
+
+
+def test_errors_of_calls_about_no_registry_name_none() -> None:
+    client, _, _ = make(status(400), attempts=1)
+    with pytest.raises(BadRequestError) as caught:
+        client.create_registry(name="n", registry_type="docker_hub")
+    assert caught.value.registry_id is None

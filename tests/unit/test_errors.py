@@ -15,6 +15,7 @@ from nodion_pulumi._errors import (
     BadRequestError,
     ConfigurationError,
     CredentialsAlreadyExistError,
+    MethodNotAllowedError,
     NoCredentialsError,
     NodionConnectionError,
     NodionError,
@@ -24,6 +25,7 @@ from nodion_pulumi._errors import (
     NotNodionRegistryError,
     PermissionDeniedError,
     RateLimitError,
+    RegistryCreateLostError,
     ServerError,
     UnexpectedResponseError,
     error_from_response,
@@ -277,3 +279,48 @@ def test_known_400s_are_recognised_and_readable_with_a_one_letter_token() -> Non
     error = error_from_response(_response(400, content=body, url=url), operation=OP, secrets=["t"])
     assert isinstance(error, CredentialsAlreadyExistError)
     assert error.messages == ("Credentials already exist",)
+
+
+def test_a_405_is_a_type() -> None:
+    error = error_from_response(_response(405, method="PATCH"), operation=OP)
+    assert type(error) is MethodNotAllowedError
+    assert str(error) == (
+        f"{OP} failed: HTTP 405 from PATCH /v1/container_registries: Method Not Allowed"
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConfigurationError("No token"),
+        NodionConnectionError("refused", operation=OP, method="GET", path="/v1/x"),
+        error_from_response(_response(404), operation=OP),
+        error_from_response(_response(429, headers={"Retry-After": "3"}), operation=OP),
+        RegistryCreateLostError("create lost", name="n", candidate_ids=["a", "b"]),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_advice_follows_the_facts(error: NodionError) -> None:
+    facts = str(error)
+    assert error.advice is None
+    assert facts == error.factual_message()
+    error.advice = "Do this"
+    assert str(error) == f"{facts}. Do this"
+    assert str(pickle.loads(pickle.dumps(error))) == f"{facts}. Do this"  # noqa: S301
+
+
+def test_a_lost_registry_create_carries_its_candidates() -> None:
+    error = RegistryCreateLostError("the create's answer was lost", name="n", candidate_ids=["a"])
+    assert isinstance(error, NodionError)
+    assert (error.name, error.candidate_ids) == ("n", ("a",))
+    assert str(error) == "the create's answer was lost"
+
+
+def test_the_registry_id_given_by_the_caller_wins_over_the_path() -> None:
+    url = "https://api.nodion.com/v1/container_registries/reg-1/credentials"
+    body = b'{"errors": ["Registry has no credentials"]}'
+    error = error_from_response(
+        _response(400, content=body, url=url), operation=OP, registry_id="reg-2"
+    )
+    assert isinstance(error, NoCredentialsError)
+    assert error.registry_id == "reg-2"

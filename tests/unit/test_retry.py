@@ -12,6 +12,7 @@ from nodion_pulumi import _retry
 from nodion_pulumi._retry import (
     NO_RETRY,
     RetryPolicy,
+    may_have_been_applied,
     parse_retry_after,
     request_may_have_been_sent,
 )
@@ -237,3 +238,37 @@ def test_parse_retry_after_http_date_against_the_real_clock() -> None:
     value = parse_retry_after(soon)
     assert value is not None
     assert 15.0 <= value <= 20.0
+
+
+def _api_error(status_code: int) -> Exception:
+    from nodion_pulumi._errors import error_from_response
+
+    return error_from_response(httpx.Response(status_code, request=REQUEST), operation="op")
+
+
+def _connection_error(request_sent: bool) -> Exception:
+    from nodion_pulumi._errors import NodionConnectionError, NodionTimeoutError
+
+    cls = NodionTimeoutError if request_sent else NodionConnectionError
+    return cls("r", operation="op", method="POST", path="/v1/x", request_sent=request_sent)
+
+
+@pytest.mark.parametrize(
+    ("error", "maybe"),
+    [
+        (_connection_error(request_sent=True), True),
+        (_connection_error(request_sent=False), False),
+        (_api_error(500), True),
+        (_api_error(502), True),
+        (_api_error(504), True),
+        (_api_error(503), False),
+        (_api_error(501), False),
+        (_api_error(429), False),
+        (_api_error(400), False),
+        (_api_error(404), False),
+        (ValueError("not a Nodion failure"), False),
+    ],
+    ids=repr,
+)
+def test_may_have_been_applied(error: Exception, maybe: bool) -> None:
+    assert may_have_been_applied(error) is maybe
