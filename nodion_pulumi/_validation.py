@@ -26,13 +26,14 @@ from nodion_pulumi._facts import (
 )
 
 __all__ = [
-    # Re-exported for the policy pack, which reads the defaults from here.
-    "DEFAULT_HOSTNAMES",
     "MAX_NAME_LENGTH",
+    "UNENCODABLE",
     "Failure",
     "check_credentials_inputs",
     "check_registry_inputs",
+    "holds_unencodable_text",
     "hostname_problem",
+    "normalized_name",
 ]
 
 MAX_NAME_LENGTH = 255
@@ -67,6 +68,8 @@ def hostname_problem(hostname: str) -> str | None:
     scheme, a path or a space would produce image references that no client can pull.
     """
     value = hostname
+    if holds_unencodable_text(value):
+        return UNENCODABLE
     if not value.strip():
         return "must not be blank; give a registry host such as 'registry.example.com'"
     if "@" in value:
@@ -112,9 +115,43 @@ def hostname_problem(hostname: str) -> str | None:
     return None
 
 
+def holds_unencodable_text(value: Any) -> bool:
+    """Whether ``value`` holds a string UTF-8 cannot encode (a lone surrogate, as a
+    mis-decoded file or ``os.fsdecode`` of a bad byte yields), keys and nested values
+    included. Such a string passes every other rule and then fails the request or the
+    engine's gRPC call with a ``UnicodeEncodeError`` halfway through an ``up``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, Mapping):
+        return any(holds_unencodable_text(k) or holds_unencodable_text(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_unencodable_text(item) for item in value)
+    return False
+
+
+UNENCODABLE = (
+    "must contain only text that UTF-8 can encode, and holds a lone surrogate (half of a "
+    "UTF-16 pair, often from a file read with the wrong encoding): fix the text at its source"
+)
+
+
+def normalized_name(name: str) -> str:
+    """A registry name without surrounding whitespace (Unicode whitespace such as U+3000
+    and U+00A0 included), as the emulator stores it. The state must hold what Nodion
+    holds, or every diff finds a change and every ``up`` sends a PATCH that changes
+    nothing; a name sent already trimmed is stored as sent whether Nodion trims or not."""
+    return name.strip()
+
+
 def _text_problem(value: Any, *, max_length: int, what: str) -> str | None:
     if not isinstance(value, str):
         return f"must be a string (got {type(value).__name__})"
+    if holds_unencodable_text(value):
+        return UNENCODABLE
     if not value.strip():
         return f"must not be blank; give {what}"
     if len(value) > max_length:
@@ -154,6 +191,8 @@ def check_registry_inputs(
         problem = _text_problem(name, max_length=MAX_NAME_LENGTH, what="a display name")
         if problem:
             failures.append(Failure("name", problem))
+        else:
+            checked["name"] = normalized_name(name)
 
     registry_type = inputs.get("registry_type")
     valid_types = ", ".join(repr(t) for t in EXTERNAL_REGISTRY_TYPES)
@@ -262,12 +301,15 @@ def check_credentials_inputs(
             )
         )
     triggers = inputs.get("triggers")
-    if triggers is not None and not is_unknown(triggers) and not isinstance(triggers, Mapping):
-        failures.append(
-            Failure(
-                "triggers",
-                f"must be a mapping of names to values (got {type(triggers).__name__}); "
-                "changing any value rotates the credentials",
+    if triggers is not None and not is_unknown(triggers):
+        if not isinstance(triggers, Mapping):
+            failures.append(
+                Failure(
+                    "triggers",
+                    f"must be a mapping of names to values (got {type(triggers).__name__}); "
+                    "changing any value rotates the credentials",
+                )
             )
-        )
+        elif holds_unencodable_text(triggers):
+            failures.append(Failure("triggers", UNENCODABLE))
     return dict(inputs), failures

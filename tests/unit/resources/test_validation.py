@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,6 +16,10 @@ from nodion_pulumi._validation import (
     check_registry_inputs,
     hostname_problem,
 )
+from nodion_pulumi.container_registry import ContainerRegistryProvider
+
+ApiLog = Callable[[], list[tuple[str, str, list[str]]]]
+CreateRegistry = Callable[..., tuple[str, dict[str, Any]]]
 
 PASSWORD = "Hunter2-s3cret-PW"
 GOOD_REGISTRY: dict[str, Any] = {"name": "mirror", "registry_type": "docker_hub"}
@@ -412,3 +417,99 @@ def test_hostname_problem(hostname: str, problem: str | None) -> None:
     else:
         assert found is not None
         assert problem in found
+
+
+# What Nodion stores must be what the state holds, or every `up` finds a change to PATCH.
+# The emulator trims a name's surrounding whitespace (Unicode whitespace included), so
+# check does: a trimmed name is stored as sent whether Nodion trims or not.
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        pytest.param("0 ", "0", id="trailing-space"),
+        pytest.param("\u3000wide", "wide", id="ideographic-space"),
+        pytest.param("nbsp\xa0", "nbsp", id="no-break-space"),
+        pytest.param(" in  between ", "in  between", id="inner-space-kept"),
+    ],
+)
+def test_a_name_is_checked_as_nodion_stores_it(given: str, stored: str) -> None:
+    checked, failures = check_registry_inputs({**GOOD_REGISTRY, "name": given})
+    assert failures == []
+    assert checked["name"] == stored
+
+
+@pytest.mark.parametrize("name", ["0 ", "\u3000wide", "nbsp\xa0"])
+def test_a_name_with_surrounding_whitespace_converges_after_create(
+    name: str, registries: ContainerRegistryProvider, create_registry: CreateRegistry
+) -> None:
+    registry_id, outs = create_registry(name=name)
+    news = registries.check(outs, {**GOOD_REGISTRY, "name": name})
+    assert news.failures == []
+    assert registries.diff(registry_id, outs, news.inputs).changes is False
+
+
+LONE_SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field"),
+    [
+        pytest.param({**GOOD_REGISTRY, "name": f"a{LONE_SURROGATE}"}, "name", id="name"),
+        pytest.param(host(f"reg{LONE_SURROGATE}.example.com/x"), "hostname", id="hostname"),
+        pytest.param(
+            {**GOOD_REGISTRY, "username": LONE_SURROGATE, "password": PASSWORD},
+            "username",
+            id="username",
+        ),
+        pytest.param(
+            {**GOOD_REGISTRY, "username": "me", "password": PASSWORD + LONE_SURROGATE},
+            "password",
+            id="password",
+        ),
+        pytest.param(
+            {**GOOD_REGISTRY, "registry_type": LONE_SURROGATE}, "registry_type", id="type"
+        ),
+        pytest.param({**GOOD_REGISTRY, "adopt_id": LONE_SURROGATE}, "adopt_id", id="adopt-id"),
+    ],
+)
+def test_registry_text_that_cannot_be_encoded_is_refused(
+    inputs: dict[str, Any], field: str
+) -> None:
+    _checked, failures = check_registry_inputs(inputs, is_unknown)
+    assert fields(failures) == [field], failures
+    # The reason itself must be sendable: it reaches the engine over gRPC as UTF-8.
+    failures[0].reason.encode()
+    assert PASSWORD not in failures[0].reason
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field"),
+    [
+        pytest.param({"registry_id": LONE_SURROGATE}, "registry_id", id="registry-id"),
+        pytest.param(
+            {"registry_id": GOOD_ID, "triggers": {"v": LONE_SURROGATE}}, "triggers", id="value"
+        ),
+        pytest.param(
+            {"registry_id": GOOD_ID, "triggers": {LONE_SURROGATE: 1}}, "triggers", id="key"
+        ),
+        pytest.param(
+            {"registry_id": GOOD_ID, "triggers": {"v": [{"w": LONE_SURROGATE}]}},
+            "triggers",
+            id="nested",
+        ),
+    ],
+)
+def test_credentials_text_that_cannot_be_encoded_is_refused(
+    inputs: dict[str, Any], field: str
+) -> None:
+    _checked, failures = check_credentials_inputs(inputs, is_unknown)
+    assert fields(failures) == [field], failures
+    failures[0].reason.encode()
+
+
+def test_a_name_that_cannot_be_encoded_never_reaches_create(
+    registries: ContainerRegistryProvider, api_log: ApiLog
+) -> None:
+    result = registries.check({}, {**GOOD_REGISTRY, "name": f"x{LONE_SURROGATE}"})
+    assert [f.property for f in result.failures] == ["name"]
+    assert "UTF-8" in result.failures[0].reason
+    assert not [entry for entry in api_log() if entry[0] != "GET"]
