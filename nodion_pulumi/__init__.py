@@ -39,10 +39,11 @@ if TYPE_CHECKING:
         UnexpectedResponseError,
     )
     from nodion_pulumi._facts import ExternalRegistryType, RegistryType
-    from nodion_pulumi._models import Credentials, Registry
+    from nodion_pulumi._models import Credentials
     from nodion_pulumi._retry import NO_RETRY, RetryPolicy
     from nodion_pulumi.container_registry import ContainerRegistry, ContainerRegistryArgs
     from nodion_pulumi.lookups import (
+        Registry,
         get_container_registries,
         get_container_registries_output,
         get_container_registry,
@@ -82,7 +83,7 @@ _EXPORTS: dict[str, str] = {
     "ExternalRegistryType": "nodion_pulumi._facts",
     "RegistryType": "nodion_pulumi._facts",
     "Credentials": "nodion_pulumi._models",
-    "Registry": "nodion_pulumi._models",
+    "Registry": "nodion_pulumi.lookups",
     "NO_RETRY": "nodion_pulumi._retry",
     "RetryPolicy": "nodion_pulumi._retry",
     "ContainerRegistry": "nodion_pulumi.container_registry",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from nodion_pulumi import ContainerRegistry, Registry, RegistryCredentials, container_registry
+from nodion_pulumi import ContainerRegistry, RegistryCredentials, _models, _registry_provider
 
 REGISTRY_OUTPUTS = {
     "name": "Hub",
@@ -120,8 +120,8 @@ def test_every_output_property_resolves_to_what_the_provider_returned(
 
 def test_the_properties_are_exactly_the_providers_outputs() -> None:
     """Each property reads a key the provider returns; none is missing or misspelt."""
-    registry = Registry.model_validate({**REGISTRY_OUTPUTS, "id": "r1"})
-    assert set(container_registry._outputs(registry, "me", "pw")) == set(REGISTRY_OUTPUTS)
+    registry = _models.Registry.model_validate({**REGISTRY_OUTPUTS, "id": "r1"})
+    assert set(_registry_provider._outputs(registry, "me", "pw")) == set(REGISTRY_OUTPUTS)
     assert _properties(ContainerRegistry) == set(REGISTRY_OUTPUTS)
     # test_registry_credentials checks these against what the provider's create returns.
     assert _properties(RegistryCredentials) == set(CREDENTIALS_OUTPUTS)

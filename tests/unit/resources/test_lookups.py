@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Iterator
 from typing import Any
 
+import httpx
 import pulumi
 import pytest
 
@@ -14,11 +16,11 @@ from nodion_pulumi import _clients, lookups
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import Settings
 from nodion_pulumi._errors import ConfigurationError, InvalidRegistryIdError, NotFoundError
-from nodion_pulumi._models import Registry
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.emulator import Emulator
 from nodion_pulumi.lookups import (
     NoSuchRegionError,
+    Registry,
     get_container_registries,
     get_container_registries_output,
     get_container_registry,
@@ -186,3 +188,74 @@ def test_output_twins(env) -> None:
         "registry.fra.nodion.net"
     )
     assert len(resolve(get_container_registries_output)) == len(REGIONS)
+
+
+ISO_8601 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d")
+
+
+def test_a_result_holds_the_api_object_with_iso_timestamps(env) -> None:
+    fra = get_nodion_registry("fra")
+    assert set(vars(fra)) == {
+        "id",
+        "status",
+        "registry_type",
+        "name",
+        "hostname",
+        "has_credentials",
+        "region_id",
+        "created_at",
+        "updated_at",
+    }
+    assert ISO_8601.fullmatch(fra.created_at)
+    assert ISO_8601.fullmatch(fra.updated_at)
+    # Only plain values: what the SDK can export, and what a JSON document can hold.
+    assert json.loads(json.dumps(vars(fra))) == vars(fra)
+
+
+def test_a_result_keeps_the_timestamps_nodion_sent(env) -> None:
+    settings = Settings(api_token="test-token", api_url=env.url)  # type: ignore[arg-type]
+    with NodionClient(settings) as client:
+        hub = client.create_registry(name="hub", registry_type="docker_hub")
+    answer = httpx.get(
+        f"{env.url}/container_registries/{hub.id}",
+        headers={"Authorization": "Bearer test-token"},
+    )
+    raw = answer.json()["container_registry"]
+    found = get_container_registry(hub.id)
+    assert (found.created_at, found.updated_at) == (raw["created_at"], raw["updated_at"])
+
+
+def test_a_result_is_read_only(env) -> None:
+    fra = get_nodion_registry("fra")
+    with pytest.raises(AttributeError):
+        fra.hostname = "evil.example"  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="read-only"):
+        fra.extra = 1  # type: ignore[attr-defined]
+    assert fra == get_nodion_registry("fra")
+    assert "registry.fra.nodion.net" in repr(fra)
+
+
+def test_a_result_is_a_pulumi_output_type(env) -> None:
+    """What makes ``pulumi.export`` show it as an object, in every supported SDK: the
+    SDK exports an output type by its getters, or by its public attributes."""
+    fra = get_nodion_registry("fra")
+    assert pulumi._types.is_output_type(Registry)
+    assert pulumi._types.output_type_to_dict(fra) == {
+        key: value for key, value in vars(fra).items() if value is not None
+    }
+    assert not hasattr(fra, "__iter__")
+
+
+def test_an_error_leaving_a_lookup_gets_pulumi_advice(env, monkeypatch) -> None:
+    advised: list[Exception] = []
+
+    def advise(error: Exception) -> Exception:
+        advised.append(error)
+        return error
+
+    monkeypatch.setattr(lookups, "advise", advise)
+    with pytest.raises(NotFoundError) as raised:
+        get_container_registry("00000000-0000-4000-8000-000000000000")
+    with pytest.raises(NoSuchRegionError) as unknown:
+        get_nodion_registry("xyz")
+    assert advised == [raised.value, unknown.value]
