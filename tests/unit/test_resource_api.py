@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import nodion_pulumi as nodion
 from nodion_pulumi import ContainerRegistry, RegistryCredentials, _models, _registry_provider
 
 REGISTRY_OUTPUTS = {
@@ -184,6 +185,13 @@ TYPED_CALLS: list[tuple[str, str | None]] = [
         'secret: pulumi.Output[str] = nodion.RegistryCredentials("o", registry_id="r").password',
         None,
     ),
+    ('created: str = nodion.get_nodion_registry("fra").created_at', None),
+    ("found: list[nodion.Registry] = nodion.get_container_registries()", None),
+    ('nodion.get_nodion_registry(region="fra").hostname = "x"', "is read-only"),
+    # A misspelt or missing public name is an error, not silently `Any`.
+    ('nodion.ContainerRegistri("a", name="A")', 'has no attribute "ContainerRegistri"'),
+    # Every public name is seen with its type: an `Any` would be accepted as an int.
+    *[(f"_{name}: int = nodion.{name}", "Incompatible types") for name in nodion.__all__],
 ]
 PRELUDE = """\
 import pulumi
