@@ -12,58 +12,32 @@ so a failure in a Pulumi run says what was being attempted, not just which URL f
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
-from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from nodion_pulumi._config import Settings
-from nodion_pulumi._error_body import extract_messages
-from nodion_pulumi._errors import (
-    URL_SETTING,
-    ConfigurationError,
-    NodionConnectionError,
-    NodionError,
-    NodionTimeoutError,
-    NotFoundError,
-    UnexpectedResponseError,
-    error_from_response,
-)
+from nodion_pulumi._errors import URL_SETTING, ConfigurationError, NodionError, NotFoundError
 from nodion_pulumi._facts import is_loopback_host
+from nodion_pulumi._http import USER_AGENT, new_http_client
 from nodion_pulumi._models import (
     Credentials,
     Registry,
-    ResponseShapeError,
     parse_credentials,
     parse_registry,
     parse_registry_list,
     validate_registry_id,
 )
-from nodion_pulumi._redact import redact
-from nodion_pulumi._retry import (
-    Outcome,
-    RetryPolicy,
-    may_have_been_applied,
-    parse_retry_after,
-    request_may_have_been_sent,
-)
-from nodion_pulumi._version import __version__
+from nodion_pulumi._retry import RetryPolicy
+from nodion_pulumi._sending import CONNECT_TIMEOUT, MAX_RESPONSE_BYTES, Answer, Call, send_call
 
 __all__ = ["CONNECT_TIMEOUT", "MAX_RESPONSE_BYTES", "USER_AGENT", "NodionClient"]
 
-logger = logging.getLogger("nodion_pulumi")
-
-CONNECT_TIMEOUT = 5.0
-MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # far above any real answer; bounds a runaway body
 POOL_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
-USER_AGENT = f"nodion-pulumi/{__version__} (python-httpx/{httpx.__version__})"
 
 _REGISTRIES = "container_registries"
-_T = TypeVar("_T")
 
 _LOST_CREDENTIALS_NOTE = (
     "the credentials may have been generated but could not be read, and Nodion shows them "
@@ -138,13 +112,12 @@ class NodionClient:
 
     def list_registries(self) -> list[Registry]:
         """All registries of the project, Nodion-managed and external."""
-        operation = "list container registries"
         try:
-            response, payload = self._call(operation, "GET", _REGISTRIES)
+            answer = self._send("list container registries", "GET", _REGISTRIES)
         except NotFoundError as error:
             # The list always exists: a 404 here means the base URL is wrong.
-            raise ConfigurationError(self._wrong_url(error)) from None
-        return self._parse(operation, response, parse_registry_list, payload)
+            raise ConfigurationError(self._wrong_url(error)) from error
+        return answer.parsed(parse_registry_list)
 
     def _wrong_url(self, error: NotFoundError) -> str:
         api_url = self._settings.api_url
@@ -157,10 +130,10 @@ class NodionClient:
         return text + f"Check {URL_SETTING}; the default is https://api.nodion.com/v1"
 
     def get_registry(self, registry_id: str) -> Registry:
-        operation = "get container registry"
-        path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}"
-        response, payload = self._call(operation, "GET", path, registry_id=registry_id)
-        return self._parse(operation, response, parse_registry, payload)
+        answer = self._send(
+            "get container registry", "GET", _path(registry_id), registry_id=registry_id
+        )
+        return answer.parsed(parse_registry)
 
     def create_registry(
         self,
@@ -173,7 +146,6 @@ class NodionClient:
     ) -> Registry:
         """Add an external registry. Fields left as None are not sent, so Nodion applies
         its own defaults (e.g. ``docker.io`` for Docker Hub)."""
-        operation = "create container registry"
         body = _without_none(
             name=name,
             registry_type=registry_type,
@@ -181,10 +153,10 @@ class NodionClient:
             username=username,
             password=password,
         )
-        response, payload = self._call(
-            operation, "POST", _REGISTRIES, body=body, secrets=(password,)
+        answer = self._send(
+            "create container registry", "POST", _REGISTRIES, body=body, password=password
         )
-        return self._parse(operation, response, parse_registry, payload)
+        return answer.parsed(parse_registry)
 
     def update_registry(
         self,
@@ -200,20 +172,28 @@ class NodionClient:
         With no fields there is nothing to change; the registry is read instead of
         sending an empty write.
         """
-        operation = "update container registry"
-        path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}"
+        path = _path(registry_id)
         body = _without_none(name=name, hostname=hostname, username=username, password=password)
         if not body:
             return self.get_registry(registry_id)
-        response, payload = self._call(
-            operation, "PATCH", path, body=body, secrets=(password,), registry_id=registry_id
+        answer = self._send(
+            "update container registry",
+            "PATCH",
+            path,
+            body=body,
+            password=password,
+            registry_id=registry_id,
         )
-        return self._parse(operation, response, parse_registry, payload)
+        return answer.parsed(parse_registry)
 
     def delete_registry(self, registry_id: str) -> None:
-        operation = "delete container registry"
-        path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}"
-        self._call(operation, "DELETE", path, expect_json=False, registry_id=registry_id)
+        self._send(
+            "delete container registry",
+            "DELETE",
+            _path(registry_id),
+            registry_id=registry_id,
+            expect_json=False,
+        )
 
     # -- credentials of Nodion registries ---------------------------------------------
 
@@ -223,14 +203,14 @@ class NodionClient:
         Nodion returns the password in this response only; later reads show just
         ``has_credentials: true``.
         """
-        operation = "create registry credentials"
-        path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}/credentials"
-        response, payload = self._call(
-            operation, "POST", path, lost_note=_LOST_CREDENTIALS_NOTE, registry_id=registry_id
+        answer = self._send(
+            "create registry credentials",
+            "POST",
+            _path(registry_id, "credentials"),
+            registry_id=registry_id,
+            note=_LOST_CREDENTIALS_NOTE,
         )
-        return self._parse(
-            operation, response, parse_credentials, payload, note=_LOST_CREDENTIALS_NOTE
-        )
+        return answer.parsed(parse_credentials)
 
     def delete_credentials(self, registry_id: str, *, resend_lost_answer: bool = True) -> None:
         """Revoke a Nodion registry's credentials so that new ones can be generated.
@@ -240,14 +220,12 @@ class NodionClient:
         settle it before minting new credentials, which a late repeat would revoke.
         Throttling (429, 503) is still retried, since Nodion did not act on it.
         """
-        operation = "delete registry credentials"
-        path = f"{_REGISTRIES}/{validate_registry_id(registry_id)}/credentials"
-        self._call(
-            operation,
+        self._send(
+            "delete registry credentials",
             "DELETE",
-            path,
-            expect_json=False,
+            _path(registry_id, "credentials"),
             registry_id=registry_id,
+            expect_json=False,
             resend_lost_answer=resend_lost_answer,
         )
 
@@ -269,250 +247,54 @@ class NodionClient:
         headers = {
             "Authorization": f"Bearer {settings.api_token.get_secret_value()}",
             "Accept": "application/json",
-            "User-Agent": USER_AGENT,
         }
         if settings.project_id:
             headers["X-Nodion-Project"] = settings.project_id
-        host = httpx.URL(settings.api_url).host
-        return httpx.Client(
+        return new_http_client(
             base_url=settings.api_url,
             headers=headers,
             timeout=httpx.Timeout(settings.timeout, connect=CONNECT_TIMEOUT),
             limits=POOL_LIMITS,
             transport=self._transport,
-            follow_redirects=False,
             # Proxy variables must not capture requests to a local emulator.
-            trust_env=not is_loopback_host(host),
+            trust_env=not is_loopback_host(httpx.URL(settings.api_url).host),
         )
 
-    def _call(
+    def _send(
         self,
         operation: str,
         method: str,
         path: str,
         *,
         body: dict[str, Any] | None = None,
-        secrets: Iterable[str | None] = (),
-        expect_json: bool = True,
-        lost_note: str | None = None,
+        password: str | None = None,
         registry_id: str | None = None,
-        resend_lost_answer: bool = True,
-    ) -> tuple[httpx.Response, Any]:
-        """Send one API request under the retry policy; return the response and its
-        decoded JSON body (None when ``expect_json`` is false).
-
-        Each attempt builds the request, sends it and classifies the result: a success is
-        returned, a failure goes to :meth:`RetryPolicy.decide`, which says how long to wait
-        before the next attempt or that the failure is final.
-        """
-        secrets = (self._settings.api_token.get_secret_value(), *secrets)
-        policy = self._retry
-        http = self._client()
-        deadline = policy.clock() + policy.total_timeout
-        attempt = 0
-        while True:
-            attempt += 1
-            timeout = max(0.001, min(self._settings.timeout, deadline - policy.clock()))
-            request = _build(http, method, path, body, timeout)
-            url_path = request.url.path
-            started = policy.clock()
-            outcome: Outcome
-            failure: NodionError
-            retry_after: float | None = None
-            try:
-                response, content = self._send(http, request, started + timeout)
-            except httpx.RequestError as exc:
-                logger.debug(
-                    "%s %s failed: %s (attempt %d/%d)",
-                    method,
-                    url_path,
-                    type(exc).__name__,
-                    attempt,
-                    policy.attempts,
-                )
-                outcome = exc
-                failure = _connection_error(
-                    exc, operation, method, request.url, secrets, timeout, registry_id
-                )
-            else:
-                logger.debug(
-                    "%s %s -> %d (attempt %d/%d, %.3fs)",
-                    method,
-                    url_path,
-                    response.status_code,
-                    attempt,
-                    policy.attempts,
-                    policy.clock() - started,
-                )
-                if response.is_success:
-                    return response, self._accept(
-                        operation, response, content, expect_json, lost_note
-                    )
-                outcome = response.status_code
-                failure = error_from_response(
-                    response,
-                    operation=operation,
-                    secrets=secrets,
-                    content=content,
-                    registry_id=registry_id,
-                )
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-
-            delay = policy.decide(attempt, method, outcome, retry_after, deadline)
-            if not resend_lost_answer and may_have_been_applied(failure):
-                delay = None
-            if delay is None:
-                raise failure from None  # httpx's own chain adds frames, not facts
-            _log_retry(method, url_path, outcome, delay, attempt, policy)
-            policy.sleep(delay)
-
-    def _accept(
-        self,
-        operation: str,
-        response: httpx.Response,
-        content: bytes,
-        expect_json: bool,
-        note: str | None,
-    ) -> Any:
-        """The decoded body of a successful answer (None when no JSON is expected)."""
-        if len(content) > MAX_RESPONSE_BYTES:
-            raise UnexpectedResponseError(
-                operation=operation,
-                method=response.request.method,
-                path=response.request.url.path,
-                status_code=response.status_code,
-                messages=(
-                    f"the response is larger than {MAX_RESPONSE_BYTES} bytes",
-                    *((note,) if note else ()),
-                ),
-            )
-        if not expect_json:
-            return None
-        return self._decode(operation, response, content, note)
-
-    def _send(
-        self, http: httpx.Client, request: httpx.Request, deadline: float
-    ) -> tuple[httpx.Response, bytes]:
-        """Send and read the body, stopping past :data:`MAX_RESPONSE_BYTES` or the
-        per-request deadline (httpx's own timeouts are per read, not per request)."""
-        response = http.send(request, stream=True)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    break
-                if self._retry.clock() > deadline:
-                    raise httpx.ReadTimeout("reading the response took too long", request=request)
-            return response, b"".join(chunks)
-        finally:
-            response.close()
-
-    def _decode(
-        self, operation: str, response: httpx.Response, content: bytes, note: str | None
-    ) -> Any:
-        try:
-            return json.loads(content)
-        except (ValueError, RecursionError):
-            excerpt = extract_messages(content, (self._settings.api_token.get_secret_value(),))
-            described = f": {excerpt[0]}" if excerpt else " (empty body)"
-            raise UnexpectedResponseError(
-                operation=operation,
-                method=response.request.method,
-                path=response.request.url.path,
-                status_code=response.status_code,
-                messages=(f"expected JSON{described}", *((note,) if note else ())),
-            ) from None
-
-    def _parse(
-        self,
-        operation: str,
-        response: httpx.Response,
-        parser: Callable[[Any], _T],
-        payload: Any,
-        *,
         note: str | None = None,
-    ) -> _T:
-        try:
-            return parser(payload)
-        except ResponseShapeError as exc:
-            raise UnexpectedResponseError(
-                operation=operation,
-                method=response.request.method,
-                path=response.request.url.path,
-                status_code=response.status_code,
-                messages=(str(exc), *((note,) if note else ())),
-            ) from None
+        expect_json: bool = True,
+        resend_lost_answer: bool = True,
+    ) -> Answer:
+        """Send one call under the retry policy (see :mod:`nodion_pulumi._sending`); the
+        token and ``password`` are kept out of every error it raises."""
+        token = self._settings.api_token.get_secret_value()
+        call = Call(
+            operation,
+            method,
+            path,
+            body=body,
+            registry_id=registry_id,
+            secrets=(token, password) if password else (token,),
+            note=note,
+            expect_json=expect_json,
+            resend_lost_answer=resend_lost_answer,
+        )
+        return send_call(self._client(), call, self._retry, self._settings.timeout)
 
 
-def _build(
-    http: httpx.Client, method: str, path: str, body: dict[str, Any] | None, timeout: float
-) -> httpx.Request:
-    """One attempt's request, its httpx timeouts shortened to what the attempt may take
-    (:meth:`NodionClient._send` bounds the attempt as a whole)."""
-    return http.build_request(
-        method,
-        path,
-        json=body,
-        timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
-    )
+def _path(registry_id: str, *below: str) -> str:
+    """The path of a registry (or of something below it), refusing an id that would
+    address another endpoint."""
+    return "/".join((_REGISTRIES, validate_registry_id(registry_id), *below))
 
 
 def _without_none(**fields: str | None) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
-
-
-def _connection_error(
-    exc: httpx.RequestError,
-    operation: str,
-    method: str,
-    url: httpx.URL,
-    secrets: Iterable[str | None],
-    timeout: float,
-    registry_id: str | None,
-) -> NodionConnectionError:
-    sent = request_may_have_been_sent(exc)
-    path = url.path
-    where = str(url.copy_with(query=None, fragment=None))
-    if isinstance(exc, httpx.TimeoutException):
-        reason = {
-            httpx.ConnectTimeout: f"could not connect within {min(CONNECT_TIMEOUT, timeout):g} s",
-            httpx.PoolTimeout: f"no free connection within {timeout:g} s",
-            httpx.WriteTimeout: f"could not send the request within {timeout:g} s",
-        }.get(type(exc), f"no response within {timeout:g} s")
-        return NodionTimeoutError(
-            reason,
-            operation=operation,
-            method=method,
-            path=path,
-            request_sent=sent,
-            url=where,
-            registry_id=registry_id,
-        )
-    reason = redact(str(exc) or type(exc).__name__, secrets)
-    return NodionConnectionError(
-        reason,
-        operation=operation,
-        method=method,
-        path=path,
-        request_sent=sent,
-        url=where,
-        registry_id=registry_id,
-    )
-
-
-def _log_retry(
-    method: str, path: str, outcome: Outcome, delay: float, attempt: int, policy: RetryPolicy
-) -> None:
-    cause = f"HTTP {outcome}" if isinstance(outcome, int) else type(outcome).__name__
-    logger.info(
-        "%s %s: %s, retrying in %.2fs (attempt %d/%d)",
-        method,
-        path,
-        cause,
-        delay,
-        attempt + 1,
-        policy.attempts,
-    )

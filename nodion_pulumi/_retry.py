@@ -10,9 +10,11 @@ gateway error, a read error or a timeout after sending a ``POST`` surfaces inste
 registry may exist, and the provider's recovery (or ``pulumi refresh``) finds out.
 
 :meth:`RetryPolicy.decide` is the whole decision: given the attempt that just failed and how
-it failed, it returns the wait before the next attempt, or None to stop. All tunables live
-at the top of this module. Tests use :data:`NO_RETRY` or inject ``sleep``, ``random`` and
-``clock`` to run the real policy without waiting.
+it failed, it returns the wait before the next attempt, or None to stop. Throttling (429,
+503) is waited out until the operation's deadline, without using up the attempt budget:
+Nodion asks to come back later, and a ``destroy`` that gives up halfway costs far more
+than waiting. All tunables live at the top of this module. Tests use :data:`NO_RETRY` or
+inject ``sleep``, ``random`` and ``clock`` to run the real policy without waiting.
 """
 
 from __future__ import annotations
@@ -144,8 +146,10 @@ def _worth_repeating(method: str, outcome: Outcome) -> bool:
 class RetryPolicy:
     """How many times to try, and how long to wait in between.
 
-    ``attempts`` counts the first try, so ``attempts=1`` never retries. ``total_timeout``
-    bounds the whole exchange: no wait begins that would end after it.
+    ``attempts`` counts the first try, so ``attempts=1`` never retries. With
+    ``wait_out_throttling``, answers that mean "not processed, come back later" (429, 503)
+    are not counted: they are retried until the deadline. ``total_timeout`` bounds the
+    whole exchange: no wait begins that would end after it.
     """
 
     attempts: int = DEFAULT_ATTEMPTS
@@ -154,6 +158,7 @@ class RetryPolicy:
     jitter: float = DEFAULT_JITTER
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+    wait_out_throttling: bool = True
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     random: Callable[[], float] = field(default=_random.random, repr=False, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
@@ -180,16 +185,24 @@ class RetryPolicy:
         outcome: Outcome,
         retry_after: float | None,
         deadline: float,
+        *,
+        throttled_before: int = 0,
     ) -> float | None:
         """Seconds to wait before trying again after attempt number ``attempt`` (1-based)
         failed with ``outcome``, or None to give up and surface that failure.
 
-        Gives up when the attempts are used up, when a repeat is unsafe for ``method`` or
-        pointless for ``outcome``, or when the wait would end at or after ``deadline`` (a
-        time on :attr:`clock`). The wait is the server's ``Retry-After`` if it sent one
-        (shortened to ``max_retry_after``), else the jittered :meth:`backoff`.
+        ``throttled_before`` is how many earlier attempts ended in throttling this policy
+        waits out (:meth:`waits_out`); they do not count against ``attempts``. Gives up
+        when a repeat is unsafe for ``method`` or pointless for ``outcome``, when the
+        attempts are used up (unless ``outcome`` is waited out), or when the wait would end
+        at or after ``deadline`` (a time on :attr:`clock`). The wait is the server's
+        ``Retry-After`` if it sent one (shortened to ``max_retry_after``), else the
+        jittered :meth:`backoff` for ``attempt``.
         """
-        if attempt >= self.attempts or not _worth_repeating(method, outcome):
+        if not _worth_repeating(method, outcome):
+            return None
+        used_up = attempt - throttled_before >= self.attempts
+        if used_up and not self.waits_out(outcome):
             return None
         if retry_after is not None:
             delay = max(0.0, min(retry_after, self.max_retry_after))
@@ -198,6 +211,12 @@ class RetryPolicy:
         if self.clock() + delay >= deadline:
             return None
         return delay
+
+    def waits_out(self, outcome: Outcome) -> bool:
+        """Whether ``outcome`` is throttling that this policy retries until the deadline
+        (a policy of one attempt never retries)."""
+        throttled = not isinstance(outcome, BaseException) and outcome in NOT_PROCESSED_STATUSES
+        return throttled and self.wait_out_throttling and self.attempts > 1
 
     def backoff(self, retry_number: int) -> float:
         """Jittered exponential wait before retry number ``retry_number`` (1-based).

@@ -20,41 +20,51 @@ and ``crane``, the requests honour the standard environment (``HTTPS_PROXY``, ``
 emulator of Nodion's registries is reached, with nothing special-cased for tests.
 
 A refresh may verify many credentials at once, so each check is bounded: a short timeout per
-request, at most one retry, and a few checks at a time per process.
+request, at most one retry (under :class:`~nodion_pulumi._retry.RetryPolicy`), and a few
+checks at a time per process. The limit and the pooled clients are process state, which this
+module does not keep: the caller passes a client (see :func:`new_verifier_client` and
+:func:`verifier_environment`) and holds a slot of :data:`MAX_CONCURRENT_VERIFICATIONS`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import re
-import threading
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
-from nodion_pulumi._client import USER_AGENT
 from nodion_pulumi._facts import is_loopback_host
+from nodion_pulumi._http import new_http_client
 from nodion_pulumi._redact import redact
+from nodion_pulumi._retry import RetryPolicy
 from nodion_pulumi._validation import hostname_problem
 
 __all__ = [
     "MAX_CONCURRENT_VERIFICATIONS",
     "VERIFY_ATTEMPTS",
+    "VERIFY_BACKOFF",
     "VERIFY_TIMEOUT",
     "Verdict",
     "Verification",
+    "new_verifier_client",
     "parse_challenges",
+    "verification_policy",
+    "verifier_environment",
     "verify_credentials",
 ]
 
 VERIFY_TIMEOUT = 10.0  # seconds one request to a registry may take
 VERIFY_ATTEMPTS = 2  # the first request and at most one retry, after a transport error or a 5xx
+VERIFY_BACKOFF = 0.25  # seconds (jittered) before that retry
 MAX_CONCURRENT_VERIFICATIONS = 4  # checks running at once in one provider process
 
-# The environment a registry client honours; a verifier client is kept per combination.
+# The environment a registry client honours: a pooled verifier client is good for one
+# combination of these values.
 _ENVIRONMENT = (
     "HTTPS_PROXY",
     "https_proxy",
@@ -138,29 +148,32 @@ def _unquote(value: str) -> str:
     return value
 
 
-_slots = threading.BoundedSemaphore(MAX_CONCURRENT_VERIFICATIONS)
-_clients: dict[tuple[str | None, ...], httpx.Client] = {}
-_clients_lock = threading.Lock()
+def verifier_environment() -> tuple[str | None, ...]:
+    """The proxy and CA settings a verifier client is built with: a pooled client is reused
+    only while these stay the same."""
+    return tuple(os.environ.get(name) for name in _ENVIRONMENT)
 
 
-def _client(timeout: float) -> httpx.Client:
-    """One pooled client per proxy and CA environment, so that a refresh of many credentials
-    reuses connections and builds one TLS context."""
-    key = (*(os.environ.get(name) for name in _ENVIRONMENT), str(timeout))
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = _new_client(timeout)
-        return client
+def new_verifier_client(
+    timeout: float = VERIFY_TIMEOUT, *, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """A client for asking registries, honouring the proxy and CA environment like
+    ``docker login`` does. Pooled by the caller, it lets a refresh of many credentials reuse
+    connections and build one TLS context."""
+    return new_http_client(timeout=httpx.Timeout(timeout), transport=transport, trust_env=True)
 
 
-def _new_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT},
-        follow_redirects=False,  # a redirect could carry the password to another host
-        trust_env=True,
-        transport=transport,
+def verification_policy(timeout: float = VERIFY_TIMEOUT) -> RetryPolicy:
+    """At most one retry, shortly after a transport error or a server or gateway error,
+    within the time two requests may take: a refresh does not wait on a struggling
+    registry."""
+    return RetryPolicy(
+        attempts=VERIFY_ATTEMPTS,
+        initial_backoff=VERIFY_BACKOFF,
+        max_backoff=VERIFY_BACKOFF,
+        max_retry_after=VERIFY_BACKOFF,
+        total_timeout=VERIFY_ATTEMPTS * timeout + VERIFY_BACKOFF,
+        wait_out_throttling=False,
     )
 
 
@@ -169,31 +182,43 @@ def verify_credentials(
     username: str,
     password: str,
     *,
+    client: httpx.Client | None = None,
     timeout: float = VERIFY_TIMEOUT,
     transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
 ) -> Verification:
     """Ask the registry at ``hostname`` (``host[:port]``) whether it accepts the credentials.
 
     Never raises for anything the registry or the network does: those are verdicts.
-    ``transport`` replaces the network in tests (it also turns off the proxy environment).
+    ``client`` is a pooled client (:func:`new_verifier_client`); without one, a short-lived
+    client is built for this check, on ``transport`` if given (tests replace the network
+    with it). ``retry`` defaults to :func:`verification_policy`.
     """
     # A path, a login or a space would send the request somewhere the registry is not.
     problem = hostname_problem(hostname)
     if problem is not None:
         return Verification(Verdict.UNKNOWN, f"the registry hostname {problem}")
     scheme = "http" if is_loopback_host(httpx.URL(f"https://{hostname}/").host) else "https"
-    with _slots:
-        if transport is not None:
-            with _new_client(timeout, transport) as client:
-                return _Exchange(client, hostname, username, password).run(scheme)
-        return _Exchange(_client(timeout), hostname, username, password).run(scheme)
+    policy = retry if retry is not None else verification_policy(timeout)
+    with contextlib.ExitStack() as owned:
+        if client is None:
+            client = owned.enter_context(new_verifier_client(timeout, transport=transport))
+        return _Exchange(client, policy, hostname, username, password).run(scheme)
 
 
 class _Exchange:
     """One verification: the anonymous ping, then the login the registry asked for."""
 
-    def __init__(self, client: httpx.Client, hostname: str, username: str, password: str) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        policy: RetryPolicy,
+        hostname: str,
+        username: str,
+        password: str,
+    ) -> None:
         self._client = client
+        self._policy = policy
         self._hostname = hostname
         self._username = username
         self._password = password
@@ -216,7 +241,7 @@ class _Exchange:
             if challenge.scheme == "bearer" and challenge.params.get("realm"):
                 return self._token(challenge.params)
         if any(challenge.scheme == "basic" for challenge in challenges):
-            return self._judge(self._get(ping, login=True), rejected=(401,))
+            return self._verdict_of_login(self._get(ping, login=True), rejected=(401,))
         return Verification(
             Verdict.UNKNOWN,
             f"{self._hostname} answered HTTP 401 without a Bearer or Basic challenge",
@@ -239,11 +264,13 @@ class _Exchange:
         if params.get("service"):
             query["service"] = params["service"]
         url = url.copy_merge_params(query)
-        return self._judge(self._get(url, login=True), rejected=(401, 403))
+        return self._verdict_of_login(self._get(url, login=True), rejected=(401, 403))
 
-    def _judge(
+    def _verdict_of_login(
         self, response: httpx.Response | Verification, *, rejected: tuple[int, ...]
     ) -> Verification:
+        """What the answer to a login with the credentials says about them: 200 valid, a
+        status of ``rejected`` refused, anything else unknown."""
         if isinstance(response, Verification):
             return response
         if response.status_code == 200:
@@ -264,21 +291,36 @@ class _Exchange:
         )
 
     def _get(self, url: httpx.URL | str, *, login: bool = False) -> httpx.Response | Verification:
-        """GET with at most one retry; a failure to get an answer is an unknown verdict."""
+        """GET under the retry policy; a failure to get an answer is an unknown verdict.
+
+        Only a transport error or a 5xx is worth the retry: any other answer is the
+        registry's word, which a repeat would not change. A registry's ``Retry-After`` is
+        not waited for.
+        """
         auth = (self._username, self._password) if login else None
-        failure = ""
-        for attempt in range(VERIFY_ATTEMPTS):
+        policy = self._policy
+        deadline = policy.clock() + policy.total_timeout
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 response = self._client.get(url, auth=auth)
             except httpx.HTTPError as exc:
                 failure = redact(f"{type(exc).__name__}: {exc}", (self._password,))
-                continue
-            if response.status_code < 500 or attempt == VERIFY_ATTEMPTS - 1:
-                return response
-        target = httpx.URL(url)
-        return Verification(
-            Verdict.UNKNOWN, f"no answer from {_where(target)} {_route(target)} ({failure})"
-        )
+                delay = policy.decide(attempt, "GET", exc, None, deadline)
+                if delay is None:
+                    target = httpx.URL(url)
+                    return Verification(
+                        Verdict.UNKNOWN,
+                        f"no answer from {_where(target)} {_route(target)} ({failure})",
+                    )
+            else:
+                if response.status_code < 500:
+                    return response
+                delay = policy.decide(attempt, "GET", response.status_code, None, deadline)
+                if delay is None:
+                    return response
+            policy.sleep(delay)
 
 
 # NO_PROXY as the standard library reads it (the typing stubs omit this function).

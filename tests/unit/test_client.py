@@ -395,6 +395,24 @@ def test_password_and_token_echoed_in_error_are_redacted() -> None:
     assert error.messages[0] == "Password *** is not accepted"
 
 
+@pytest.mark.parametrize(
+    ("status", "content"),
+    [
+        (201, b"created; password Pa55-w0rd-echoed stored"),  # not JSON
+        (201, b'{"container_registry": {"id": "x", "password": "Pa55-w0rd-echoed"}}'),  # shape
+        (500, b"<h1>password Pa55-w0rd-echoed rejected</h1>"),
+    ],
+)
+def test_a_password_echoed_in_any_answer_is_redacted(status: int, content: bytes) -> None:
+    # Every answer of one call is read with the same secrets, success or failure.
+    client, _ = make_client(lambda r: httpx.Response(status, content=content))
+    with pytest.raises(APIError) as caught:
+        client.create_registry(name="x", registry_type="custom", password="Pa55-w0rd-echoed")
+    error = caught.value
+    for text in (str(error), repr(error), str(error.args), repr(error.messages)):
+        assert "Pa55-w0rd-echoed" not in text
+
+
 def test_update_password_is_redacted_too() -> None:
     client, _ = make_client(ok({"error": "bad password new-pass-123"}, status=400))
     with pytest.raises(BadRequestError) as caught:
@@ -419,9 +437,10 @@ def test_connection_error_is_wrapped_and_redacted() -> None:
     assert TOKEN not in repr(error)
     assert "http://" in str(error) or "https://" in str(error), "names the URL"
     assert "nodion:apiUrl" in str(error)
-    # No chained httpx traceback above ours in the CLI's output.
-    assert error.__cause__ is None
-    assert error.__suppress_context__
+    # The cause is chained for debugging, scrubbed like the message.
+    assert isinstance(error.__cause__, httpx.ConnectError)
+    assert TOKEN not in str(error.__cause__)
+    assert "refused while sending Bearer ***" in str(error.__cause__)
 
 
 @pytest.mark.parametrize(
@@ -533,7 +552,7 @@ def test_logs_carry_no_headers_or_bodies(caplog: pytest.LogCaptureFixture) -> No
     assert caplog.records
     assert all(r.name == "nodion_pulumi" for r in caplog.records)
     text = "\n".join(r.getMessage() for r in caplog.records)
-    assert "POST /v1/container_registries -> 400 (attempt 1/1" in text
+    assert "POST /v1/container_registries -> 400 (attempt 1," in text
     assert TOKEN not in text
     assert "hunter2-pw" not in text
     assert "Bearer" not in text
@@ -597,8 +616,7 @@ def test_a_404_on_the_list_with_an_api_url_lacking_v1_says_so() -> None:
     message = str(caught.value)
     assert "GET http://127.0.0.1:1/container_registries" in message
     assert "set `nodion:apiUrl` (or NODION_API_URL) to http://127.0.0.1:1/v1" in message
-    assert caught.value.__cause__ is None
-    assert caught.value.__suppress_context__
+    assert isinstance(caught.value.__cause__, NotFoundError)
 
 
 def test_a_404_on_the_list_with_v1_names_the_setting() -> None:

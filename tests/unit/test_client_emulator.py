@@ -210,13 +210,23 @@ def test_post_is_retried_after_503(client: NodionClient, emulator: Emulator) -> 
     assert [r["id"] for r in emulator.admin.registries() if r["name"] == "Hub"] == [created.id]
 
 
-def test_rate_limit_surfaces_after_attempts(make_client: ClientFactory, emulator: Emulator) -> None:
+def test_rate_limit_surfaces_at_the_deadline(
+    make_client: ClientFactory, emulator: Emulator
+) -> None:
     emulator.admin.add_fault("status", status=429, retry_after=0.2, times=None)
-    client = make_client(retry=RetryPolicy(attempts=3, total_timeout=10.0))
+    now, waits = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    policy = RetryPolicy(attempts=3, total_timeout=1.0, clock=lambda: now[0], sleep=sleep)
     with pytest.raises(RateLimitError) as caught:
-        client.list_registries()
+        make_client(retry=policy).list_registries()
     assert caught.value.retry_after == 0.2
-    assert [s for _, _, s in api_requests(emulator)] == [429, 429, 429]
+    # Throttling is waited out past the 3 attempts, until a wait would end at the deadline.
+    assert waits == [0.2] * 4
+    assert [s for _, _, s in api_requests(emulator)] == [429] * 5
 
 
 def test_proxy_502_page_is_summarised(make_client: ClientFactory, emulator: Emulator) -> None:

@@ -120,10 +120,13 @@ DECISIONS: list[tuple[str, object, int, float | None, float, float | None]] = [
     ("POST", 503, 3, None, FAR, 2.0),
     ("POST", NOT_SENT[0], 2, None, FAR, 1.0),
     ("GET", MAYBE_SENT[1], 3, None, FAR, 2.0),
-    # the last attempt is final, whatever the failure
-    ("GET", 503, 4, None, FAR, None),
-    ("POST", 429, 4, 1.0, FAR, None),
+    # the last attempt is final, except after throttling, which is waited out
+    ("GET", 500, 4, None, FAR, None),
+    ("PATCH", 504, 4, 1.0, FAR, None),
     ("DELETE", NOT_SENT[0], 4, None, FAR, None),
+    ("GET", 503, 4, None, FAR, 4.0),
+    ("POST", 429, 4, 1.0, FAR, 1.0),
+    ("DELETE", 429, 40, 1.0, FAR, 1.0),
     # Retry-After replaces the backoff, shortened to max_retry_after (30 s)
     ("GET", 429, 1, 3.0, FAR, 3.0),
     ("POST", 503, 2, 0.0, FAR, 0.0),
@@ -169,9 +172,27 @@ def test_decide_reads_the_clock_for_the_deadline() -> None:
 
 
 def test_decide_respects_the_attempts_of_the_policy() -> None:
-    assert policy(attempts=2).decide(1, "GET", 503, None, FAR) == 0.5
-    assert policy(attempts=2).decide(2, "GET", 503, None, FAR) is None
-    assert policy(attempts=10).decide(9, "GET", 503, None, FAR) == 8.0  # the backoff cap
+    assert policy(attempts=2).decide(1, "GET", 500, None, FAR) == 0.5
+    assert policy(attempts=2).decide(2, "GET", 500, None, FAR) is None
+    assert policy(attempts=10).decide(9, "GET", 500, None, FAR) == 8.0  # the backoff cap
+
+
+def test_throttled_attempts_do_not_use_up_the_attempts() -> None:
+    # Attempt 6 is the third that was not throttling, of 4 allowed.
+    assert policy().decide(6, "DELETE", 500, None, FAR, throttled_before=3) == 8.0
+    assert policy().decide(6, "DELETE", 500, None, FAR, throttled_before=2) is None
+
+
+@pytest.mark.parametrize("code", [429, 503])
+def test_throttling_is_waited_out_only_by_policies_that_retry_and_say_so(code: int) -> None:
+    assert policy().waits_out(code)
+    assert not policy().waits_out(500)
+    assert not policy().waits_out(httpx.ConnectError("refused"))
+    assert not NO_RETRY.waits_out(code)
+    assert NO_RETRY.decide(1, "GET", code, None, FAR) is None
+    bounded = policy(wait_out_throttling=False)
+    assert not bounded.waits_out(code)
+    assert bounded.decide(4, "GET", code, None, FAR) is None
 
 
 @pytest.mark.parametrize("exc", NOT_SENT, ids=_name)

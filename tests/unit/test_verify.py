@@ -7,21 +7,23 @@ registry's own host or the realm it named, and never into a verdict's reason.
 from __future__ import annotations
 
 import base64
-import threading
-import time
+import dataclasses
 from collections.abc import Callable
 
 import httpx
 import pytest
 
-from nodion_pulumi import _verify
+from nodion_pulumi._http import USER_AGENT
 from nodion_pulumi._verify import (
-    MAX_CONCURRENT_VERIFICATIONS,
     VERIFY_ATTEMPTS,
+    VERIFY_BACKOFF,
     Challenge,
     Verdict,
     Verification,
+    new_verifier_client,
     parse_challenges,
+    verification_policy,
+    verifier_environment,
     verify_credentials,
 )
 
@@ -35,19 +37,26 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 class Registry:
-    """A scripted registry that records each request it got."""
+    """A scripted registry that records each request it got, and the waits between them."""
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.requests: list[httpx.Request] = []
+        self.waits: list[float] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         return self.handler(request)
 
     def verify(self, hostname: str = HOST, password: str = PASSWORD) -> Verification:
+        policy = verification_policy(1.0)
         result = verify_credentials(
-            hostname, USER, password, transport=httpx.MockTransport(self), timeout=1.0
+            hostname,
+            USER,
+            password,
+            transport=httpx.MockTransport(self),
+            timeout=1.0,
+            retry=dataclasses.replace(policy, sleep=self.waits.append, clock=lambda: 0.0),
         )
         assert PASSWORD not in result.reason
         for request in self.requests:
@@ -171,12 +180,25 @@ def test_a_redirect_from_the_realm_is_not_followed() -> None:
     assert len(registry.requests) == 2
 
 
-def test_a_server_error_is_retried_once_then_unknown() -> None:
-    registry = Registry(lambda request: httpx.Response(503))
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_is_retried_once_then_unknown(status: int) -> None:
+    registry = Registry(lambda request: httpx.Response(status, headers={"Retry-After": "60"}))
     result = registry.verify()
     assert result.verdict is Verdict.UNKNOWN
-    assert "HTTP 503" in result.reason
+    assert f"HTTP {status}" in result.reason
     assert len(registry.requests) == VERIFY_ATTEMPTS == 2
+    # A short wait, not the registry's Retry-After: a refresh does not wait on a registry.
+    assert len(registry.waits) == 1
+    assert 0 < registry.waits[0] <= VERIFY_BACKOFF
+
+
+@pytest.mark.parametrize("status", [429, 404])
+def test_an_answer_below_500_is_the_registry_s_word_and_not_retried(status: int) -> None:
+    registry = Registry(lambda request: httpx.Response(status))
+    result = registry.verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert f"HTTP {status}" in result.reason
+    assert len(registry.requests) == 1
 
 
 def test_one_retry_can_recover_from_a_server_error() -> None:
@@ -213,36 +235,28 @@ def test_a_hostname_that_is_not_one_is_unknown_without_a_request() -> None:
     assert registry.requests == []
 
 
-def test_checks_run_a_few_at_a_time() -> None:
-    running, peak, lock = 0, 0, threading.Lock()
-
-    def slow(request: httpx.Request) -> httpx.Response:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-        time.sleep(0.05)
-        with lock:
-            running -= 1
-        return challenge(BEARER)(request)
-
-    threads = [
-        threading.Thread(target=lambda: Registry(slow).verify())
-        for _ in range(3 * MAX_CONCURRENT_VERIFICATIONS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert peak == MAX_CONCURRENT_VERIFICATIONS
+def test_a_given_client_is_used_and_left_open() -> None:
+    registry = Registry(challenge(BEARER))
+    with new_verifier_client(1.0, transport=httpx.MockTransport(registry)) as client:
+        result = verify_credentials(HOST, USER, PASSWORD, client=client)
+        assert result.verdict is Verdict.VALID
+        assert not client.is_closed
+    assert [r.headers["User-Agent"] for r in registry.requests] == [USER_AGENT] * 2
 
 
-def test_the_shared_client_follows_the_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_verifier_client_honours_the_environment_and_refuses_redirects() -> None:
+    with new_verifier_client(3.0) as client:
+        assert client.trust_env
+        assert not client.follow_redirects
+        assert client.timeout == httpx.Timeout(3.0)
+
+
+def test_the_verifier_environment_changes_with_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    first = _verify._client(1.0)
-    assert _verify._client(1.0) is first
+    first = verifier_environment()
+    assert verifier_environment() == first
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:10")
-    assert _verify._client(1.0) is not first
+    assert verifier_environment() != first
 
 
 @pytest.mark.parametrize(

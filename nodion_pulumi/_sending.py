@@ -1,0 +1,246 @@
+"""Sending one API call: attempts under the retry policy, each read with a size cap, and the
+answer decoded, with every failure turned into the error that says what happened.
+
+The client's endpoint methods describe a call once, as a :class:`Call` (operation, method,
+path, body, the registry it is about, the secrets to keep out of messages, a note for
+unexpected answers); every step below reads what it needs from that one object, so no step
+can redact with fewer secrets or forget the note. The steps, each with one concern:
+
+- :func:`send_call` repeats attempts as :class:`~nodion_pulumi._retry.RetryPolicy` decides,
+  and raises the last failure;
+- :func:`_send_capped` sends one request and reads at most :data:`MAX_RESPONSE_BYTES` of
+  the body within the attempt's deadline;
+- :func:`_decoded` checks a successful answer's size and decodes its JSON;
+- :meth:`Answer.parsed` reads the documented shape out of the JSON;
+- :meth:`Call.unexpected` is the one builder of :class:`UnexpectedResponseError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+
+from nodion_pulumi._error_body import extract_messages
+from nodion_pulumi._errors import (
+    APIError,
+    NodionConnectionError,
+    NodionTimeoutError,
+    UnexpectedResponseError,
+    error_from_response,
+)
+from nodion_pulumi._models import ResponseShapeError
+from nodion_pulumi._redact import redact
+from nodion_pulumi._retry import (
+    Outcome,
+    RetryPolicy,
+    may_have_been_applied,
+    parse_retry_after,
+    request_may_have_been_sent,
+)
+
+__all__ = ["CONNECT_TIMEOUT", "MAX_RESPONSE_BYTES", "Answer", "Call", "send_call"]
+
+logger = logging.getLogger("nodion_pulumi")
+
+CONNECT_TIMEOUT = 5.0
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # far above any real answer; bounds a runaway body
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call as every step of sending it sees it; created once per call.
+
+    ``secrets`` (the API token, a password being sent) are removed from every text an
+    error of this call carries; ``note`` ends every unexpected-answer error, e.g. that
+    credentials may have been generated and lost. ``resend_lost_answer=False`` stops the
+    retries at a failure after which the request may have been carried out.
+    """
+
+    operation: str
+    method: str
+    path: str
+    body: dict[str, Any] | None = field(default=None, repr=False)
+    registry_id: str | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    note: str | None = None
+    expect_json: bool = True
+    resend_lost_answer: bool = True
+
+    def unexpected(self, response: httpx.Response, problem: str) -> UnexpectedResponseError:
+        """The error for a successful status whose answer this client cannot use."""
+        return UnexpectedResponseError(
+            operation=self.operation,
+            method=self.method,
+            path=response.request.url.path,
+            status_code=response.status_code,
+            messages=(redact(problem, self.secrets), *((self.note,) if self.note else ())),
+            registry_id=self.registry_id,
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer to a :class:`Call`: the response and its decoded JSON (None
+    when the call expects none)."""
+
+    call: Call
+    response: httpx.Response
+    payload: Any
+
+    def parsed(self, parser: Callable[[Any], _T]) -> _T:
+        """The payload in its documented shape, or the call's unexpected-answer error."""
+        try:
+            return parser(self.payload)
+        except ResponseShapeError as exc:
+            raise self.call.unexpected(self.response, str(exc)) from exc
+
+
+def send_call(
+    http: httpx.Client, call: Call, policy: RetryPolicy, request_timeout: float
+) -> Answer:
+    """Send ``call`` until it succeeds or :meth:`RetryPolicy.decide` says to stop, then
+    raise the last failure, chained to its cause.
+
+    Every attempt is bounded by ``request_timeout`` and by what is left of the policy's
+    ``total_timeout``. Throttling (429, 503) does not use up the attempt budget: Nodion
+    asks to come back later, and a destroy that gives up halfway costs more than waiting.
+    """
+    deadline = policy.clock() + policy.total_timeout
+    attempt = throttled = 0
+    while True:
+        attempt += 1
+        timeout = max(0.001, min(request_timeout, deadline - policy.clock()))
+        request = http.build_request(
+            call.method,
+            call.path,
+            json=call.body,
+            timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
+        )
+        started = policy.clock()
+        retry_after: float | None = None
+        try:
+            response, content = _send_capped(http, request, started + timeout, policy.clock)
+        except httpx.RequestError as exc:
+            logger.debug(
+                "%s %s failed: %s (attempt %d)",
+                call.method,
+                request.url.path,
+                type(exc).__name__,
+                attempt,
+            )
+            outcome: Outcome = exc
+            failure: APIError | NodionConnectionError = _connection_failure(
+                call, request, exc, timeout
+            )
+            cause: BaseException | None = exc
+        else:
+            logger.debug(
+                "%s %s -> %d (attempt %d, %.3fs)",
+                call.method,
+                request.url.path,
+                response.status_code,
+                attempt,
+                policy.clock() - started,
+            )
+            if response.is_success:
+                return Answer(call, response, _decoded(call, response, content))
+            outcome = response.status_code
+            failure = error_from_response(
+                response,
+                operation=call.operation,
+                secrets=call.secrets,
+                content=content,
+                registry_id=call.registry_id,
+            )
+            cause = None
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+
+        delay = policy.decide(
+            attempt, call.method, outcome, retry_after, deadline, throttled_before=throttled
+        )
+        throttled += policy.waits_out(outcome)
+        if delay is None or (not call.resend_lost_answer and may_have_been_applied(failure)):
+            raise failure from cause
+        _log_retry(call, request.url.path, outcome, delay, attempt + 1)
+        policy.sleep(delay)
+
+
+def _send_capped(
+    http: httpx.Client, request: httpx.Request, deadline: float, clock: Callable[[], float]
+) -> tuple[httpx.Response, bytes]:
+    """Send and read the body, stopping past :data:`MAX_RESPONSE_BYTES` or the attempt's
+    deadline (httpx's own timeouts are per read, not per request)."""
+    response = http.send(request, stream=True)
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                break
+            if clock() > deadline:
+                raise httpx.ReadTimeout("reading the response took too long", request=request)
+        return response, b"".join(chunks)
+    finally:
+        response.close()
+
+
+def _decoded(call: Call, response: httpx.Response, content: bytes) -> Any:
+    """The JSON of a successful answer (None when the call expects none)."""
+    if len(content) > MAX_RESPONSE_BYTES:
+        raise call.unexpected(response, f"the response is larger than {MAX_RESPONSE_BYTES} bytes")
+    if not call.expect_json:
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError) as exc:
+        excerpt = extract_messages(content, call.secrets)
+        described = f": {excerpt[0]}" if excerpt else " (empty body)"
+        raise call.unexpected(response, f"expected JSON{described}") from exc
+
+
+def _connection_failure(
+    call: Call, request: httpx.Request, exc: httpx.RequestError, timeout: float
+) -> NodionConnectionError:
+    """The error for an attempt that got no answer; ``exc``'s own text is scrubbed too,
+    since it is chained as the cause."""
+    reason = redact(str(exc) or type(exc).__name__, call.secrets)
+    if exc.args and reason != exc.args[0]:
+        exc.args = (reason, *exc.args[1:])
+    url = request.url
+    facts: dict[str, Any] = {
+        "operation": call.operation,
+        "method": call.method,
+        "path": url.path,
+        "request_sent": request_may_have_been_sent(exc),
+        "url": str(url.copy_with(query=None, fragment=None)),
+        "registry_id": call.registry_id,
+    }
+    if not isinstance(exc, httpx.TimeoutException):
+        return NodionConnectionError(reason, **facts)
+    timeout_reason = {
+        httpx.ConnectTimeout: f"could not connect within {min(CONNECT_TIMEOUT, timeout):g} s",
+        httpx.PoolTimeout: f"no free connection within {timeout:g} s",
+        httpx.WriteTimeout: f"could not send the request within {timeout:g} s",
+    }.get(type(exc), f"no response within {timeout:g} s")
+    return NodionTimeoutError(timeout_reason, **facts)
+
+
+def _log_retry(call: Call, path: str, outcome: Outcome, delay: float, next_attempt: int) -> None:
+    cause = f"HTTP {outcome}" if isinstance(outcome, int) else type(outcome).__name__
+    logger.info(
+        "%s %s: %s, retrying in %.2fs (attempt %d)",
+        call.method,
+        path,
+        cause,
+        delay,
+        next_attempt,
+    )
