@@ -30,7 +30,7 @@ EXAMPLES = fuzzing.examples(60)
 
 # -- strategies ----------------------------------------------------------------------------
 
-unknowns = st.sampled_from([Unknown(), UNKNOWN])
+unknowns = st.sampled_from([Unknown(), UNKNOWN])  # type: ignore[no-untyped-call]
 # Any text, lone surrogates and control characters included.
 any_text = st.text(
     st.one_of(st.characters(), st.characters(categories=["Cs", "Cc", "Zs", "Zl"])), max_size=40
@@ -240,7 +240,9 @@ def test_credentials_check_accepts_valid_inputs_and_whatever_is_unknown(
         assert credentials.check({}, inputs).failures == []
     unknown = data.draw(st.sets(st.sampled_from(sorted(inputs))), label="unknown fields")
     partly_known = {key: data.draw(unknowns) if key in unknown else v for key, v in inputs.items()}
-    if rotation and data.draw(st.booleans(), label="an unknown trigger"):
-        partly_known["triggers"] = {**rotation, next(iter(rotation)): data.draw(unknowns)}
+    if rotation:
+        first_trigger = next(iter(rotation))
+        if data.draw(st.booleans(), label="an unknown trigger"):
+            partly_known["triggers"] = {**rotation, first_trigger: data.draw(unknowns)}
     with fuzzing.isolated_process_state():
         assert credentials.check({}, partly_known).failures == []
