@@ -12,17 +12,21 @@ takes over the existing one with that id and brings it to the declared inputs.
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import overload
 
 import pulumi
-from pulumi.dynamic import Resource
 
-from nodion_pulumi._facts import ExternalRegistryType  # the SDK resolves getter annotations
-from nodion_pulumi._provider import output
+from nodion_pulumi._facts import (
+    CONTAINER_REGISTRY_TYPE,
+    RESOURCE_MODULE,
+    ExternalRegistryType,  # the SDK resolves getter annotations
+    resource_class_name,
+)
 from nodion_pulumi._registry_provider import (  # re-exported: state of 0.1.0 names it here
     _PROVIDER,
     ContainerRegistryProvider,
 )
+from nodion_pulumi._resource import NodionResource, given_inputs, output
 
 __all__ = ["ContainerRegistry", "ContainerRegistryArgs", "ContainerRegistryProvider"]
 
@@ -62,7 +66,9 @@ class ContainerRegistryArgs:
         self.adopt_id = adopt_id
 
 
-class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
+class ContainerRegistry(
+    NodionResource, module=RESOURCE_MODULE, name=resource_class_name(CONTAINER_REGISTRY_TYPE)
+):
     """An external container registry (Docker Hub, GHCR or a custom host) in Nodion.
 
     ``registry_type`` changes replace the registry; ``name``, ``hostname``, ``username``
@@ -111,46 +117,29 @@ class ContainerRegistry(Resource, module="nodion", name="ContainerRegistry"):
         :param opts: Resource options; ``password`` is always added to
             ``additional_secret_outputs``.
         """
-        keywords = {
-            "name": name,
-            "registry_type": registry_type,
-            "hostname": hostname,
-            "username": username,
-            "password": password,
-            "adopt_id": adopt_id,
-        }
-        if args is not None:
-            given = sorted(key for key, value in keywords.items() if value is not None)
-            if given:
-                raise TypeError(
-                    f"ContainerRegistry {resource_name!r}: pass either args or keyword "
-                    f"arguments, not both (got args and {', '.join(given)})"
-                )
-            if not isinstance(args, ContainerRegistryArgs):
-                raise TypeError(
-                    f"ContainerRegistry {resource_name!r}: args must be a "
-                    f"ContainerRegistryArgs (got {type(args).__name__}); or give the inputs "
-                    "as keyword arguments"
-                )
-            keywords = {key: getattr(args, key) for key in keywords}
-        if keywords["password"] is not None:
-            keywords["password"] = pulumi.Output.secret(keywords["password"])
-        props: dict[str, Any] = {
-            **keywords,
-            "status": None,
-            "has_credentials": None,
-            "region_id": None,
-            "created_at": None,
-            "updated_at": None,
-        }
-        # The public path; see nodion_pulumi._provider for what it records and costs.
+        inputs = given_inputs(
+            type(self).__name__,
+            resource_name,
+            args,
+            ContainerRegistryArgs,
+            {
+                "name": name,
+                "registry_type": registry_type,
+                "hostname": hostname,
+                "username": username,
+                "password": password,
+                "adopt_id": adopt_id,
+            },
+        )
+        if inputs["password"] is not None:
+            inputs["password"] = pulumi.Output.secret(inputs["password"])
         super().__init__(
             _PROVIDER,
             resource_name,
-            props,
-            pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
-            ),
+            inputs,
+            opts,
+            outputs=("status", "has_credentials", "region_id", "created_at", "updated_at"),
+            secret_outputs=SECRET_OUTPUTS,
         )
 
     # Outputs are read under the keys of the registered properties (snake_case), which is

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from typing import Any, overload
 
 import pulumi
-from pulumi.dynamic import Resource
 
 from nodion_pulumi._credentials_provider import (  # re-exported: state of 0.1.0 names it here
     _PROVIDER,
     RegistryCredentialsProvider,
 )
 from nodion_pulumi._errors import CredentialsAlreadyExistError  # re-exported: defined here once
-from nodion_pulumi._provider import output
+from nodion_pulumi._facts import REGISTRY_CREDENTIALS_TYPE, RESOURCE_MODULE, resource_class_name
+from nodion_pulumi._resource import NodionResource, given_inputs, output
 
 __all__ = [
     "CredentialsAlreadyExistError",
@@ -51,7 +51,9 @@ class RegistryCredentialsArgs:
         self.triggers = triggers
 
 
-class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials"):
+class RegistryCredentials(
+    NodionResource, module=RESOURCE_MODULE, name=resource_class_name(REGISTRY_CREDENTIALS_TYPE)
+):
     """Push/pull credentials of a Nodion registry, kept as Pulumi secrets.
 
     The resource id is the registry's id. ``password`` and ``docker_config_json`` (a
@@ -96,41 +98,22 @@ class RegistryCredentials(Resource, module="nodion", name="RegistryCredentials")
         :param opts: Resource options; the secret outputs are always added to
             ``additional_secret_outputs``, and ``delete_before_replace`` is always set.
         """
-        if args is not None:
-            if registry_id is not None or triggers is not None:
-                raise TypeError(
-                    f"RegistryCredentials {resource_name!r}: pass either args or keyword "
-                    "arguments, not both"
-                )
-            if not isinstance(args, RegistryCredentialsArgs):
-                raise TypeError(
-                    f"RegistryCredentials {resource_name!r}: args must be a "
-                    f"RegistryCredentialsArgs (got {type(args).__name__}); or give the "
-                    "inputs as keyword arguments"
-                )
-            registry_id, triggers = args.registry_id, args.triggers
-        props: dict[str, Any] = {
-            "registry_id": registry_id,
-            "triggers": triggers,
-            "hostname": None,
-            "username": None,
-            "password": None,
-            "docker_config_json": None,
-        }
-        # The public path; see nodion_pulumi._provider for what it records and costs.
         super().__init__(
             _PROVIDER,
             resource_name,
-            props,
-            pulumi.ResourceOptions.merge(
-                opts,
-                pulumi.ResourceOptions(
-                    additional_secret_outputs=SECRET_OUTPUTS,
-                    # A registry holds one set: the old credentials always go first, also
-                    # for `pulumi up --replace`, where the engine asks no diff.
-                    delete_before_replace=True,
-                ),
+            given_inputs(
+                type(self).__name__,
+                resource_name,
+                args,
+                RegistryCredentialsArgs,
+                {"registry_id": registry_id, "triggers": triggers},
             ),
+            opts,
+            outputs=("hostname", "username", "password", "docker_config_json"),
+            secret_outputs=SECRET_OUTPUTS,
+            # A registry holds one set: the old credentials always go first, also for
+            # `pulumi up --replace`, where the engine asks no diff.
+            delete_before_replace=True,
         )
 
     # Outputs are read under the keys of the registered properties (snake_case), which is

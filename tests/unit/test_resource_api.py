@@ -239,3 +239,33 @@ def test_a_type_checker_holds_calls_to_the_signatures(tmp_path: Path) -> None:
             assert found == [], (call, found)
         else:
             assert any(expected in message for message in found), (call, found)
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        pytest.param(
+            lambda: ContainerRegistry(
+                "r",
+                nodion.ContainerRegistryArgs(name="hub", registry_type="docker_hub"),
+                name="other",
+                password="p",
+            ),
+            "name, password",
+            id="ContainerRegistry",
+        ),
+        pytest.param(
+            lambda: RegistryCredentials(
+                "r", nodion.RegistryCredentialsArgs(registry_id="abc"), triggers={"v": 1}
+            ),
+            "triggers",
+            id="RegistryCredentials",
+        ),
+    ],
+)
+def test_args_with_keywords_are_refused_naming_the_keywords(make: Any, named: str) -> None:
+    with pytest.raises(TypeError) as raised:
+        make()
+    assert str(raised.value).endswith(
+        f"'r': pass either args or keyword arguments, not both (got args and {named})"
+    )
