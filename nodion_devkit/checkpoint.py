@@ -53,6 +53,7 @@ from pulumi import automation as auto
 
 from nodion_devkit.engine import REPO_ROOT, Engine, assert_no_plaintext, ensure_pulumi
 from nodion_devkit.nodion_stack import TOKEN, NodionStack
+from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE, REGISTRY_CREDENTIALS_TYPE
 from nodion_pulumi._version import __version__
 from nodion_pulumi.emulator import Emulator
 
@@ -175,7 +176,7 @@ def _is_ciphertext(value: Any) -> bool:
 
 
 def _resources(engine: Engine) -> list[dict[str, Any]]:
-    """The dynamic resources on disk, with the outputs that are stored as ciphertext."""
+    """The package's resources on disk, with the outputs that are stored as ciphertext."""
     return [
         {
             "type": resource["type"],
@@ -186,7 +187,7 @@ def _resources(engine: Engine) -> list[dict[str, Any]]:
             ),
         }
         for resource in engine.resources(PROJECT, STACK)
-        if resource["type"].startswith("pulumi-python:dynamic/")
+        if resource["type"] in (CONTAINER_REGISTRY_TYPE, REGISTRY_CREDENTIALS_TYPE)
     ]
 
 

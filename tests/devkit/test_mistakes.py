@@ -21,19 +21,20 @@ from nodion_devkit.mistakes import (
     render,
     summary,
 )
+from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE as REGISTRY
 
 # What `pulumi up` printed for a provider that raised, trimmed to the parts that matter.
-PROVIDER_FAILURE = """\
+PROVIDER_FAILURE = f"""\
 Updating (test):
 
- +  pulumi-python:dynamic/nodion:ContainerRegistry hub creating (0s) error: Traceback (most rec
+ +  {REGISTRY} hub creating (0s) error: Traceback (most rec
  +  pulumi:pulumi:Stack mistake-test **creating failed (0.29s)** 2 errors
 Diagnostics:
   pulumi:pulumi:Stack (mistake-test):
     error: update failed
     error: Resource monitor has terminated, shutting down
 
-  pulumi-python:dynamic/nodion:ContainerRegistry (hub):
+  {REGISTRY} (hub):
     error: Traceback (most recent call last):
       File "/venv/lib/python3.11/site-packages/pulumi/dynamic/__main__.py", line 170, in Create
         result = provider.create(props)
@@ -48,7 +49,7 @@ Resources:
     2 errored
 
 Duration: 1s
-"""
+"""  # noqa: S608 (the CLI's words "Updating ... created", not SQL)
 
 PROGRAM_FAILURE = """\
 Previewing update (test):
@@ -65,13 +66,13 @@ Resources:
     1 errored
 """
 
-CHECK_FAILURE = """\
+CHECK_FAILURE = f"""\
 Diagnostics:
   pulumi:pulumi:Stack (mistake-test):
     error: Resource monitor has terminated, shutting down
 
-  pulumi-python:dynamic/nodion:ContainerRegistry (hub):
-    error: property registry_type value {gitlab} has a problem: must be one of 'ghcr' | 'custom'
+  {REGISTRY} (hub):
+    error: property registry_type value {{gitlab}} has a problem: must be one of 'ghcr' | 'custom'
 
 Resources:
 """
@@ -91,9 +92,9 @@ def test_the_diagnostics_section_is_split_per_resource_and_ends_at_resources() -
     blocks = diagnostic_blocks(PROVIDER_FAILURE)
     assert set(blocks) == {
         "pulumi:pulumi:Stack (mistake-test)",
-        "pulumi-python:dynamic/nodion:ContainerRegistry (hub)",
+        f"{REGISTRY} (hub)",
     }
-    hub = blocks["pulumi-python:dynamic/nodion:ContainerRegistry (hub)"]
+    hub = blocks[f"{REGISTRY} (hub)"]
     assert hub[0] == "error: Traceback (most recent call last):"
     assert hub[-1] == "    pulumi config set --secret nodion:apiToken <token>"
     assert not any("created" in line for block in blocks.values() for line in block)
