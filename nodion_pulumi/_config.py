@@ -221,13 +221,22 @@ def resolve_settings(
     project, project_source = _lookup(config, env, CONFIG_PROJECT_ID, ENV_PROJECT_ID)
     timeout, timeout_source = _lookup(config, env, CONFIG_TIMEOUT, ENV_TIMEOUT)
     verify, verify_source = _lookup(config, env, CONFIG_VERIFY_CREDENTIALS, ENV_VERIFY_CREDENTIALS)
-    return Settings(
+    return _checked_settings(
         api_token=SecretStr(_validate_token(token, token_source)),
         api_url=DEFAULT_API_URL if url is None else _validate_api_url(url, url_source),
         project_id=None if project is None else _validate_project_id(project, project_source),
         timeout=DEFAULT_TIMEOUT if timeout is None else _parse_timeout(timeout, timeout_source),
         verify_credentials=True if verify is None else _parse_switch(verify, verify_source),
     )
+
+
+def _checked_settings(**fields: Any) -> Settings:
+    """Settings from values :func:`resolve_settings` validated already, each under the name
+    of where it came from: ``Settings.__post_init__`` would validate them a second time."""
+    settings = object.__new__(Settings)
+    for name, value in fields.items():
+        object.__setattr__(settings, name, value)
+    return settings
 
 
 def _parse_switch(value: str, source: str) -> bool:

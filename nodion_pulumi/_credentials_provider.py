@@ -15,27 +15,23 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from nodion_pulumi._config import CONFIG_VERIFY_CREDENTIALS
 from nodion_pulumi._errors import (
-    APIError,
-    CredentialsLostError,
+    MethodNotAllowedError,
     NoCredentialsError,
     NodionError,
     NotFoundError,
 )
 from nodion_pulumi._facts import REFRESH_WITH_PROGRAM
 from nodion_pulumi._ownership import Owners, RegistryRef, revoke_command, ways_on
-from nodion_pulumi._provider import (
-    RECOVERY_ATTEMPTS,
-    NodionProvider,
-    Session,
-    is_ambiguous,
-    is_unknown,
-    settle,
-    warn,
-)
+from nodion_pulumi._provider import NodionProvider
+from nodion_pulumi._recovery import recover_credentials_create
+from nodion_pulumi._runtime import current
+from nodion_pulumi._unknowns import is_unknown
 from nodion_pulumi._validation import check_credentials_inputs
+from nodion_pulumi._warnings import warn
 
 if TYPE_CHECKING:
-    from nodion_pulumi._models import Credentials, Registry
+    from nodion_pulumi._models import Registry
+    from nodion_pulumi._session import Session
 
 __all__ = ["RegistryCredentialsProvider"]
 
@@ -52,7 +48,7 @@ def _registry_failures(session: Session, owners: Owners, registry_id: Any) -> li
     :class:`CredentialsAlreadyExistError`."""
     if not isinstance(registry_id, str) or is_unknown(registry_id):
         return []
-    registry = session.known(registry_id)
+    registry = session.registry_identity(registry_id)
     if registry is None:
         reason = (
             f"there is no registry {registry_id} in this Nodion project. Use the id of a "
@@ -91,7 +87,7 @@ class RegistryCredentialsProvider(NodionProvider):
             if isinstance(owned, str) and not is_unknown(owned):
                 self.owners.holds(owned)
         elif not found:
-            found += self.api_failures(
+            found += self.failures_from_nodion(
                 lambda session: _registry_failures(session, self.owners, registry_id)
             )
         return CheckResult(checked, found)
@@ -100,7 +96,7 @@ class RegistryCredentialsProvider(NodionProvider):
         changed = [
             key
             for key in INPUTS
-            if is_unknown(news.get(key)) or _normal(olds.get(key)) != _normal(news.get(key))
+            if is_unknown(news.get(key)) or _comparable(olds.get(key)) != _comparable(news.get(key))
         ]
         registry_id = news.get("registry_id")
         if changed and isinstance(registry_id, str) and registry_id == olds.get("registry_id"):
@@ -118,13 +114,13 @@ class RegistryCredentialsProvider(NodionProvider):
         registry_id = props["registry_id"]
         session = self.session
         try:
-            credentials = session.client.create_credentials(registry_id)
+            credentials = session.create_credentials(registry_id)
         except NodionError as error:
-            if not is_ambiguous(error):
+            from nodion_pulumi._retry import may_have_been_applied
+
+            if not may_have_been_applied(error):
                 raise
-            credentials = self._recover(session, registry_id, error)
-        finally:
-            session.wrote()
+            credentials = recover_credentials_create(session, registry_id, error)
         outs = {
             "registry_id": registry_id,
             "triggers": props.get("triggers"),
@@ -134,41 +130,6 @@ class RegistryCredentialsProvider(NodionProvider):
             "docker_config_json": credentials.docker_config_json(),
         }
         return CreateResult(registry_id, outs)
-
-    @staticmethod
-    def _recover(session: Session, registry_id: str, error: NodionError) -> Credentials:
-        """After a create whose answer was lost: if Nodion minted credentials, nobody can
-        ever know their password, so revoke them and mint new ones we do see. Bounded: a
-        connection that keeps losing answers ends in an error that says what to do."""
-
-        def minted(error: NodionError) -> bool:
-            return settle(
-                error,
-                session.client.settings.timeout,
-                lambda: session.client.get_registry(registry_id).has_credentials,
-            )
-
-        for _ in range(RECOVERY_ATTEMPTS):
-            if minted(error):
-                _revoke_lost(session, registry_id, error)
-                warn(
-                    f"the credentials generated for registry {registry_id} were lost in "
-                    f"transit ({error}); they were revoked and are generated again"
-                )
-            try:
-                return session.client.create_credentials(registry_id)
-            except NodionError as again:
-                if not is_ambiguous(again):
-                    raise
-                error = again
-        # Leave nothing behind that nobody can use: the next `up` then starts clean.
-        if minted(error):
-            _revoke_lost(session, registry_id, error)
-        raise CredentialsLostError(
-            f"generating credentials for registry {registry_id}: the answer was lost "
-            f"{RECOVERY_ATTEMPTS + 1} times in a row (last: {error}); what Nodion generated "
-            "was revoked. Run `pulumi up` again."
-        ) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         registry_id = props.get("registry_id") or id_
@@ -180,7 +141,7 @@ class RegistryCredentialsProvider(NodionProvider):
                 f"credentials, revoke them first with `{revoke_command(RegistryRef(registry_id))}`."
             )
         session = self.session
-        registry = session.read_registry(registry_id)
+        registry = session.registry_as_listed(registry_id)
         if registry is None:
             return ReadResult("", {})  # the registry is gone, and its credentials with it
         if not registry.has_credentials:
@@ -190,7 +151,7 @@ class RegistryCredentialsProvider(NodionProvider):
                 "generates new ones"
             )
             return ReadResult("", {})
-        if session.client.settings.verify_credentials and not _still_valid(registry, props):
+        if session.settings.verify_credentials and not _still_valid(registry, props):
             return ReadResult("", {})
         outs = {**props, "hostname": registry.hostname}
         inputs = {key: props[key] for key in INPUTS if props.get(key) is not None}
@@ -200,18 +161,14 @@ class RegistryCredentialsProvider(NodionProvider):
         registry_id = props.get("registry_id") or id_
         session = self.session
         try:
-            session.client.delete_credentials(registry_id)
+            session.revoke_credentials(registry_id)
         except NoCredentialsError:
             pass  # already revoked outside Pulumi
         except NotFoundError:
-            if session.read_registry(registry_id) is not None:
+            if session.registry_now(registry_id) is not None:
                 self._warn_manual_revocation(registry_id)
-        except APIError as error:
-            if error.status_code != 405:
-                raise
+        except MethodNotAllowedError:
             self._warn_manual_revocation(registry_id)
-        finally:
-            session.wrote()
 
     @staticmethod
     def _warn_manual_revocation(registry_id: str) -> None:
@@ -230,11 +187,16 @@ def _still_valid(registry: Registry, props: Mapping[str, Any]) -> bool:
     Only a refusal drops the credentials: a registry that cannot be reached says nothing about
     them, and dropping working credentials would make the next `up` fail needlessly.
     """
-    from nodion_pulumi._verify import Verdict, verify_credentials
+    from nodion_pulumi._verify import VERIFY_TIMEOUT, Verdict, verify_credentials
 
-    verification = verify_credentials(
-        registry.hostname, str(props.get("username") or ""), str(props["password"])
-    )
+    runtime = current()
+    with runtime.verification_slot():
+        verification = verify_credentials(
+            registry.hostname,
+            str(props.get("username") or ""),
+            str(props["password"]),
+            client=runtime.verifier_client(VERIFY_TIMEOUT),
+        )
     if verification.verdict is Verdict.REJECTED:
         # The registry still has credentials (has_credentials was true): someone else's.
         warn(
@@ -257,33 +219,11 @@ def _still_valid(registry: Registry, props: Mapping[str, Any]) -> bool:
     return True
 
 
-def _revoke_lost(session: Session, registry_id: str, error: NodionError) -> None:
-    """Revoke credentials whose password was lost; fail with what to do if that fails."""
-    try:
-        session.client.delete_credentials(registry_id)
-        return
-    except NoCredentialsError:
-        return  # a retried DELETE whose first attempt had already revoked them
-    except NodionError as revoke_error:
-        if (
-            is_ambiguous(revoke_error)
-            and not session.client.get_registry(registry_id).has_credentials
-        ):
-            return
-        failure = revoke_error
-    raise CredentialsLostError(
-        f"Nodion generated credentials for registry {registry_id}, but the answer was lost "
-        f"({error}), so their password can never be shown again, and revoking them through "
-        f"the API failed ({failure}). Revoke them in the Nodion dashboard and run "
-        "`pulumi up` again to generate new ones."
-    ) from None
-
-
-def _normal(triggers_or_id: Any) -> Any:
+def _comparable(triggers_or_id: Any) -> Any:
     """Compare mappings by content (the engine may hand them over as different types), and
     no triggers like empty triggers, so that writing ``triggers={}`` rotates nothing."""
     if isinstance(triggers_or_id, Mapping):
-        return {str(k): _normal(v) for k, v in triggers_or_id.items()} or None
+        return {str(k): _comparable(v) for k, v in triggers_or_id.items()} or None
     return triggers_or_id
 
 

@@ -20,20 +20,15 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from nodion_pulumi._errors import NodionError, NodionTimeoutError, NotFoundError
-from nodion_pulumi._provider import (
-    RECOVERY_ATTEMPTS,
-    NodionProvider,
-    Session,
-    is_ambiguous,
-    is_unknown,
-    settle,
-    warn,
-)
+from nodion_pulumi._errors import NodionError, NotFoundError
+from nodion_pulumi._provider import NodionProvider
+from nodion_pulumi._recovery import recover_registry_create
+from nodion_pulumi._unknowns import is_unknown
 from nodion_pulumi._validation import check_registry_inputs
 
 if TYPE_CHECKING:
     from nodion_pulumi._models import Registry
+    from nodion_pulumi._session import Session
 
 __all__ = ["ContainerRegistryProvider"]
 
@@ -56,9 +51,10 @@ def _creation_failures(session: Session, checked: dict[str, Any]) -> list[CheckF
     list call, shared by the run."""
     adopt_id = checked.get(ADOPT_ID)
     if not isinstance(adopt_id, str) or is_unknown(adopt_id):
-        session.reach()
+        session.prove_access()
         return []
-    problem = _adoption_problem(adopt_id, session.known(adopt_id), checked.get("registry_type"))
+    existing = session.registry_identity(adopt_id)
+    problem = _adoption_problem(adopt_id, existing, checked.get("registry_type"))
     return [CheckFailure(ADOPT_ID, problem)] if problem else []
 
 
@@ -111,7 +107,7 @@ class ContainerRegistryProvider(NodionProvider):
         found = [CheckFailure(f.field, f.reason) for f in failures]
         found += self.configuration_failures(olds, news)
         if not found and not olds:
-            found += self.api_failures(lambda session: _creation_failures(session, checked))
+            found += self.failures_from_nodion(lambda session: _creation_failures(session, checked))
         return CheckResult(checked, found)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -136,121 +132,30 @@ class ContainerRegistryProvider(NodionProvider):
         if props.get(ADOPT_ID):
             return self._adopt(props[ADOPT_ID], props)
         session = self.session
+        fields = {key: props.get(key) for key in INPUTS}
         started = datetime.now(timezone.utc) - CLOCK_SKEW
         try:
-            registry = self._post(session, props)
+            registry = session.create_registry(
+                name=props["name"],
+                registry_type=props["registry_type"],
+                hostname=props.get("hostname"),
+                username=props.get("username"),
+                password=props.get("password"),
+            )
         except NodionError as error:
-            if not is_ambiguous(error):
+            from nodion_pulumi._retry import may_have_been_applied
+
+            if not may_have_been_applied(error):
                 raise
-            registry = self._recover(session, props, started, error)
-        finally:
-            session.wrote()
-        session.claimed.add(registry.id)
+            registry = recover_registry_create(session, fields, started, error)
         return CreateResult(
             registry.id, _outputs(registry, props.get("username"), props.get("password"))
         )
 
-    @staticmethod
-    def _post(session: Session, props: dict[str, Any]) -> Registry:
-        return session.client.create_registry(
-            name=props["name"],
-            registry_type=props["registry_type"],
-            hostname=props.get("hostname"),
-            username=props.get("username"),
-            password=props.get("password"),
-        )
-
-    def _recover(
-        self, session: Session, props: dict[str, Any], started: datetime, error: NodionError
-    ) -> Registry:
-        """After a create whose answer was lost: find the registry it made, or make it.
-
-        Creating again blindly would leave a duplicate that no state knows about, and so
-        would giving up after a second create whose answer is lost too: every lost answer
-        is followed by a look, a bounded number of times.
-        """
-        name = props["name"]
-        for _ in range(RECOVERY_ATTEMPTS):
-            session.wrote()
-            found = self._made_by_lost_create(session, props, started, error)
-            if found is not None:
-                return found
-            try:
-                return self._post(session, props)  # it was not carried out: create it now
-            except NodionError as again:
-                if not is_ambiguous(again):
-                    raise
-                error = again
-        session.wrote()
-        found = self._made_by_lost_create(session, props, started, error)
-        if found is not None:
-            return found
-        raise NodionError(
-            f"creating registry {name!r}: the answer was lost {RECOVERY_ATTEMPTS + 1} times in "
-            f"a row (last: {error}) and Nodion shows no registry made by these attempts. Run "
-            "`pulumi up` again."
-        ) from None
-
-    @staticmethod
-    def _made_by_lost_create(
-        session: Session, props: dict[str, Any], started: datetime, error: NodionError
-    ) -> Registry | None:
-        """The registry a create whose answer was lost made, or None if it made none.
-
-        Fails with what to do when that cannot be told: the registry may exist, and the next
-        `up` would create it again."""
-        name = props["name"]
-
-        def look() -> list[Registry]:
-            return [
-                r
-                for r in session.client.list_registries()
-                if not r.is_nodion
-                and r.id not in session.claimed
-                and (r.name, r.registry_type, r.hostname)
-                == (name, props["registry_type"], props.get("hostname"))
-                and r.created_at >= started
-            ]
-
-        try:
-            candidates = settle(error, session.client.settings.timeout, look)
-        except NodionError as listing:
-            raise NodionError(
-                f"creating registry {name!r}: the answer was lost ({error}), and looking for "
-                f"what Nodion made failed too ({listing}). If a registry named {name!r} appears "
-                "in the Nodion dashboard, set adopt_id to its id on this resource; otherwise "
-                "run `pulumi up` again."
-            ) from None
-        if len(candidates) == 1:
-            warn(
-                f"creating registry {name!r}: the answer was lost ({error}); "
-                f"recognised the registry Nodion created ({candidates[0].id}) and kept it"
-            )
-            return candidates[0]
-        if candidates:
-            ids = ", ".join(r.id for r in candidates)
-            raise NodionError(
-                f"creating registry {name!r}: the answer was lost ({error}) and "
-                f"several recent registries match it ({ids}). Delete the extra ones in the "
-                "Nodion dashboard, or set adopt_id to the one to keep, and run `pulumi up` "
-                "again."
-            ) from None
-        if isinstance(error, NodionTimeoutError):
-            raise NodionError(
-                f"creating registry {name!r} timed out ({error}) and Nodion has not "
-                "shown it since: it may still appear. If a registry with this name, type "
-                "and hostname shows up in the Nodion dashboard, set adopt_id to its id on "
-                "this resource; otherwise run `pulumi up` again."
-            ) from None
-        return None
-
     def _adopt(self, registry_id: str, props: dict[str, Any]) -> CreateResult:
         """Take over an existing external registry and PATCH what differs from the inputs."""
         session = self.session
-        try:
-            existing: Registry | None = session.client.get_registry(registry_id)
-        except NotFoundError:
-            existing = None
+        existing = session.registry_now(registry_id)
         problem = _adoption_problem(registry_id, existing, props["registry_type"])
         if problem or existing is None:
             raise NodionError(f"adopt_id: {problem}")
@@ -263,25 +168,18 @@ class ContainerRegistryProvider(NodionProvider):
         }
         registry = existing
         if changes:
-            try:
-                registry = session.client.update_registry(registry_id, **changes)
-            finally:
-                session.wrote()
+            registry = session.update_registry(registry_id, **changes)
         return CreateResult(
             registry.id, _outputs(registry, props.get("username"), props.get("password"))
         )
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changes = {key: news.get(key) for key in UPDATABLE if olds.get(key) != news.get(key)}
-        session = self.session
-        try:
-            registry = session.client.update_registry(id_, **changes)
-        finally:
-            session.wrote()
+        registry = self.session.update_registry(id_, **changes)
         return UpdateResult(_outputs(registry, news.get("username"), news.get("password")))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        registry = self.session.read_registry(id_)
+        registry = self.session.registry_as_listed(id_)
         if registry is None:
             return ReadResult("", {})
         if registry.is_nodion:
@@ -300,13 +198,10 @@ class ContainerRegistryProvider(NodionProvider):
         return ReadResult(id_, outs, inputs)
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        session = self.session
         try:
-            session.client.delete_registry(id_)
+            self.session.delete_registry(id_)
         except NotFoundError:
             return  # already gone (deleted outside Pulumi, or a retried DELETE that succeeded)
-        finally:
-            session.wrote()
 
 
 _PROVIDER = ContainerRegistryProvider()

@@ -241,3 +241,23 @@ def test_bad_verify_credentials_names_the_key_and_what_is_valid(value: str) -> N
     with pytest.raises(ConfigurationError) as caught:
         resolve_settings({"nodion:apiToken": "tok"}, {"NODION_VERIFY_CREDENTIALS": value})
     assert str(caught.value) == f"NODION_VERIFY_CREDENTIALS must be true or false, got {value!r}"
+
+
+def test_resolved_settings_are_validated_once_and_equal_direct_ones(monkeypatch) -> None:
+    from nodion_pulumi import _config
+
+    calls: list[str] = []
+    validate = _config._validate_api_url
+
+    def counting(value: str, source: str) -> str:
+        calls.append(source)
+        return validate(value, source)
+
+    monkeypatch.setattr(_config, "_validate_api_url", counting)
+    config = {"nodion:apiToken": "tok", "nodion:apiUrl": "http://127.0.0.1:8181/v1/"}
+    resolved = resolve_settings(config, {})
+    assert calls == ["nodion:apiUrl"]
+    direct = Settings(api_token=SecretStr("tok"), api_url="http://127.0.0.1:8181/v1")
+    assert resolved == direct
+    assert hash(resolved) == hash(direct)
+    assert pickle.loads(pickle.dumps(resolved)) == direct  # noqa: S301 - our own bytes

@@ -1,8 +1,8 @@
 """Fixtures for the resource layer's tests: providers driven directly, no Pulumi engine.
 
-The providers keep process-wide state (one client per settings, the "missing token" note
-shown once, the registries whose credentials the run creates) and the lookups cache their
-clients; every test starts from a clean slate and an environment without ``NODION_*`` or
+The providers and the lookups keep process-wide state in the process's runtime (settings,
+clients, sessions, the registries whose credentials the run creates); every test gets a
+runtime of its own (``_runtime.isolated()``) and an environment without ``NODION_*`` or
 ``PULUMI_CONFIG*`` variables. Helpers are fixtures, not importable functions, so that the
 tests work under pytest's importlib import mode.
 """
@@ -17,9 +17,7 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
-from nodion_pulumi import _clients, _provider
-from nodion_pulumi._client import NodionClient
-from nodion_pulumi._ownership import Owners
+from nodion_pulumi import _runtime
 from nodion_pulumi._provider import NodionProvider
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.emulator import Emulator
@@ -34,31 +32,30 @@ CreateRegistry = Callable[..., tuple[str, dict[str, Any]]]
 
 
 @pytest.fixture(autouse=True)
-def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    sessions: dict[Any, _provider.Session] = {}
-    clients: dict[Any, NodionClient] = {}
-    monkeypatch.setattr(_provider, "_sessions", sessions)
-    monkeypatch.setattr(_provider, "_missing_token_reported", False)
-    monkeypatch.setattr(_provider, "_owners", Owners())
-    monkeypatch.setattr(_clients, "_clients", clients)
+def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[_runtime.Runtime]:
     for name in list(os.environ):
         if name.startswith(("NODION_", "PULUMI_CONFIG")):
             monkeypatch.delenv(name)
-    yield
-    for session in sessions.values():
-        session.client.close()
-    for client in clients.values():
-        client.close()
+    with _runtime.isolated() as runtime:
+        yield runtime
 
 
 @pytest.fixture
 def configure(emulator: Emulator) -> Configure:
     """``configure(provider, token=..., url=...)``: configure as the engine would."""
 
-    def run(provider: P, *, token: str | None = TOKEN, url: str | None = None) -> P:
+    def run(
+        provider: P,
+        *,
+        token: str | None = TOKEN,
+        url: str | None = None,
+        timeout: float | None = None,
+    ) -> P:
         raw: dict[str, Any] = {"nodion:apiUrl": url or emulator.url}
         if token is not None:
             raw["nodion:apiToken"] = token
+        if timeout is not None:
+            raw["nodion:timeout"] = str(timeout)
         provider.configure(ConfigureRequest(Config(raw, "proj")))
         return provider
 

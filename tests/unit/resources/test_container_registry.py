@@ -6,11 +6,21 @@ import re
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from nodion_pulumi._errors import AuthenticationError, ConfigurationError, NodionError
-from nodion_pulumi._provider import UNKNOWN
+from nodion_pulumi._client import NodionClient
+from nodion_pulumi._config import Settings
+from nodion_pulumi._errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NodionError,
+    RegistryCreateLostError,
+)
+from nodion_pulumi._unknowns import UNKNOWN
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.emulator import Emulator
+
+TOKEN = "test-token"
 
 PASSWORD = "Hunter2-s3cret-PW"
 OUTPUTS = {
@@ -377,23 +387,21 @@ def test_delete_of_a_nodion_registry_fails(registries, emulator) -> None:
 # -- configuration and authentication ----------------------------------------------------
 
 
-def test_a_missing_token_is_explained_once(configure, emulator) -> None:
+def test_a_missing_token_is_explained_with_the_commands_every_time(configure, emulator) -> None:
+    """The same message whichever provider and call meets it first: the engine stops a
+    preview at the first failed check, which is where a missing token is reported once."""
     first = configure(ContainerRegistryProvider(), token=None)
-    with pytest.raises(ConfigurationError) as raised:
-        first.create({"name": "x", "registry_type": "ghcr"})
-    message = str(raised.value)
-    assert "pulumi config set --secret nodion:apiToken" in message
-    assert "export NODION_API_TOKEN" in message
-
     second = configure(ContainerRegistryProvider(), token=None)
-    for _ in range(2):
+    for call in (
+        lambda: first.create({"name": "x", "registry_type": "ghcr"}),
+        lambda: second.read("some-id", {}),
+        lambda: second.read("some-id", {}),
+    ):
         with pytest.raises(ConfigurationError) as raised:
-            second.read("some-id", {})
-        short = str(raised.value)
-        assert "pulumi config set" not in short
-        assert "export" not in short
-        assert "first error" in short
-        assert len(short) < len(message)
+            call()
+        message = str(raised.value)
+        assert "pulumi config set --secret nodion:apiToken" in message
+        assert "export NODION_API_TOKEN" in message
     assert emulator.admin.requests() == []
 
 
@@ -466,7 +474,24 @@ def test_a_failed_look_after_a_lost_answer_says_how_to_adopt(registries, emulato
     checked = registries.check({}, {"name": "unseen", "registry_type": "docker_hub"})
     with pytest.raises(NodionError) as failed:
         registries.create(checked.inputs)
+    assert isinstance(failed.value, RegistryCreateLostError)
+    assert failed.value.name == "unseen"
     message = str(failed.value)
     assert message.startswith("creating registry 'unseen': the answer was lost")
     assert "looking for what Nodion made failed too" in message
     assert "set adopt_id to its id on this resource" in message
+
+
+def test_several_candidates_after_a_lost_answer_are_named(registries, emulator) -> None:
+    """Two registries with the same name, type and hostname appear while the answer is
+    lost: which one is ours cannot be told, and the error carries both ids."""
+    settings = Settings(api_token=SecretStr(TOKEN), api_url=emulator.url)
+    with NodionClient(settings) as outside:
+        other = outside.create_registry(name="twin", registry_type="docker_hub").id
+    emulator.admin.add_fault("drop_after", method="POST", path="^/v1/container_registries$")
+    checked = registries.check({}, {"name": "twin", "registry_type": "docker_hub"})
+    with pytest.raises(RegistryCreateLostError) as failed:
+        registries.create(checked.inputs)
+    assert other in failed.value.candidate_ids
+    assert len(failed.value.candidate_ids) == 2
+    assert "several recent registries match it" in str(failed.value)

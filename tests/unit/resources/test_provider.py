@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import base64
 import pickle
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from nodion_pulumi import _provider
+from nodion_pulumi import _runtime
 from nodion_pulumi._client import NodionClient
-from nodion_pulumi._config import Settings
-from nodion_pulumi._provider import UNKNOWN, Session, is_unknown, warn
+from nodion_pulumi._config import MISSING_TOKEN_MESSAGE, Settings
+from nodion_pulumi._errors import ConfigurationError
+from nodion_pulumi._provider import NodionProvider
+from nodion_pulumi._session import SNAPSHOT_MAX_AGE, Session
+from nodion_pulumi._unknowns import UNKNOWN, is_unknown
+from nodion_pulumi._warnings import warn
 from nodion_pulumi.container_registry import (
     ContainerRegistry,
     ContainerRegistryArgs,
@@ -139,31 +145,77 @@ def test_a_registry_gone_from_snapshot_and_api_is_reported_gone(
     ]
 
 
-def test_session_read_registry_directly(emulator, outside_client, api_log) -> None:
-    session = Session(outside_client)
+def session_of(client: NodionClient, clock: Any = None) -> Session:
+    if clock is None:
+        return Session(client.settings, lambda: client)
+    return Session(client.settings, lambda: client, clock=clock)
+
+
+def test_session_reads_as_listed(emulator, outside_client, api_log) -> None:
+    session = session_of(outside_client)
     fra = emulator.nodion_registry_id("fra")
-    found = session.read_registry(fra)
+    found = session.registry_as_listed(fra)
     assert found is not None
     assert found.hostname == "registry.fra.nodion.net"
-    assert session.read_registry("00000000-0000-4000-8000-000000000000") is None
-    assert session.read_registry(emulator.nodion_registry_id("hel")) is not None
+    assert session.registry_as_listed("00000000-0000-4000-8000-000000000000") is None
+    assert session.registry_as_listed(emulator.nodion_registry_id("hel")) is not None
     assert gets_of(api_log()) == (1, 1)
-    session.wrote()
-    session.read_registry(fra)
-    assert gets_of(api_log()) == (2, 1)
 
 
-def test_an_old_snapshot_is_not_used(monkeypatch, emulator, outside_client, api_log) -> None:
-    clock = [1000.0]
-    monkeypatch.setattr(_provider.time, "monotonic", lambda: clock[0])
-    session = Session(outside_client)
+def test_every_write_of_the_session_drops_its_list(emulator, outside_client, api_log) -> None:
+    session = session_of(outside_client)
     fra = emulator.nodion_registry_id("fra")
-    session.read_registry(fra)
-    clock[0] += _provider.SNAPSHOT_MAX_AGE - 1
-    session.read_registry(fra)
+    writes = [
+        lambda: session.create_registry(name="new", registry_type="ghcr"),
+        lambda: session.create_credentials(fra),
+        lambda: session.revoke_credentials(fra),
+    ]
+    for write in writes:
+        session.registry_as_listed(fra)  # the list, now fresh
+        write()
+        emulator.admin.clear_requests()
+        session.registry_as_listed(fra)
+        assert gets_of(api_log()) == (1, 0)
+
+
+def test_the_list_is_taken_once_for_concurrent_readers(emulator, outside_client, api_log) -> None:
+    """Single flight: readers that arrive while the list call is out wait for its answer
+    instead of sending their own, and nobody holds the session's lock while waiting."""
+    entered, release = threading.Event(), threading.Event()
+
+    class SlowList:
+        settings = outside_client.settings
+
+        def list_registries(self) -> Any:
+            entered.set()
+            release.wait()
+            return outside_client.list_registries()
+
+    session = Session(outside_client.settings, lambda: SlowList())  # type: ignore[arg-type,return-value]
+    fra = emulator.nodion_registry_id("fra")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        first = pool.submit(session.registry_as_listed, fra)
+        assert entered.wait(timeout=30)
+        # While the list call is out, the lock is free: another read of what is known
+        # (nothing yet) does not block on it.
+        assert session.registry_ref(fra).id == fra
+        others = [pool.submit(session.registry_as_listed, fra) for _ in range(3)]
+        release.set()
+        found = [f.result(timeout=30) for f in [first, *others]]
+    assert {r.id for r in found if r is not None} == {fra}
+    assert gets_of(api_log()) == (1, 0)
+
+
+def test_an_old_snapshot_is_not_used(emulator, outside_client, api_log) -> None:
+    clock = [1000.0]
+    session = session_of(outside_client, clock=lambda: clock[0])
+    fra = emulator.nodion_registry_id("fra")
+    session.registry_as_listed(fra)
+    clock[0] += SNAPSHOT_MAX_AGE - 1
+    session.registry_as_listed(fra)
     assert gets_of(api_log()) == (1, 0)
     clock[0] += 2
-    session.read_registry(fra)
+    session.registry_as_listed(fra)
     assert gets_of(api_log()) == (2, 0)
 
 
@@ -177,8 +229,59 @@ def test_one_session_per_settings(configure, emulator) -> None:
     assert a.session is b.session
     assert a.session is a.session
     assert other.session is not a.session
-    assert a.session.client.settings.api_url == emulator.url
-    assert len(_provider._sessions) == 2
+    assert a.session.settings.api_url == emulator.url
+
+
+def test_a_closed_shared_client_is_replaced_for_the_session(
+    configure, fresh_process_state, emulator
+) -> None:
+    """The dead-session defect: the session kept the client it was made with, so once that
+    client was closed every provider call failed with the client's private error."""
+    provider = configure(ContainerRegistryProvider())
+    session = provider.session
+    assert session.registry_as_listed("none") is None
+    fresh_process_state.client(provider._config).close()
+
+    created = provider.create({"name": "after-close", "registry_type": "ghcr"})
+    assert provider.session is session
+    assert provider.read(created.id, created.outs).id == created.id
+    assert not fresh_process_state.client(provider._config).closed
+
+
+def test_settings_are_resolved_once_per_configuration(
+    configure, fresh_process_state, monkeypatch
+) -> None:
+    from nodion_pulumi import _config
+
+    calls: list[object] = []
+    resolve = _config.resolve_settings
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(_runtime, "resolve_settings", counting)
+    provider = configure(ContainerRegistryProvider())
+    checked = provider.check({}, {"name": "n", "registry_type": "ghcr"})
+    provider.create(checked.inputs)
+    assert len(calls) == 1
+
+
+def test_a_configuration_error_reads_the_same_every_time(configure) -> None:
+    provider = configure(ContainerRegistryProvider(), token=None)
+    messages = set()
+    for call in (
+        lambda: provider.create({"name": "x", "registry_type": "ghcr"}),
+        lambda: provider.read("some-id", {}),
+        lambda: provider.delete("some-id", {}),
+    ):
+        with pytest.raises(ConfigurationError) as raised:
+            call()
+        messages.add(str(raised.value))
+    [message] = messages
+    assert message == MISSING_TOKEN_MESSAGE
+    [failure] = provider.check({}, {"name": "n", "registry_type": "ghcr"}).failures
+    assert failure.reason == MISSING_TOKEN_MESSAGE
 
 
 def test_configure_keeps_only_nodion_keys(registries, emulator) -> None:
@@ -213,10 +316,10 @@ def test_warn_writes_to_stderr(capsys) -> None:
 
 @pytest.mark.parametrize("provider_class", [ContainerRegistryProvider, RegistryCredentialsProvider])
 def test_the_pickled_provider_is_small_and_holds_no_token(
-    configure, provider_class: type[_provider.NodionProvider]
+    configure, provider_class: type[NodionProvider]
 ) -> None:
     provider = configure(provider_class())
-    provider.session.client.list_registries()  # a live client and session exist
+    provider.session.registries_now()  # a live client and session exist
     serialized = serialize_provider(provider)
     raw = base64.b64decode(serialized)
     assert len(serialized) < 300

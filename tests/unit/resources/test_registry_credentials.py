@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from nodion_pulumi._errors import ConfigurationError, NodionError
-from nodion_pulumi._provider import UNKNOWN
+from nodion_devkit.nodion_truth import holds_password, wait_for_faulted_answers
+from nodion_pulumi._config import MISSING_TOKEN_MESSAGE
+from nodion_pulumi._errors import ConfigurationError, CredentialsLostError, NodionError
+from nodion_pulumi._unknowns import UNKNOWN
 from nodion_pulumi.emulator import Emulator
 from nodion_pulumi.registry_credentials import (
     CredentialsAlreadyExistError,
@@ -303,13 +305,15 @@ def test_other_delete_failures_are_raised(created, credentials, fra, emulator) -
         credentials.delete(fra, created)
 
 
-def test_a_missing_token_is_explained_once(configure) -> None:
+def test_a_missing_token_is_explained_with_the_commands_every_time(configure) -> None:
     provider = configure(RegistryCredentialsProvider(), token=None)
-    with pytest.raises(ConfigurationError, match="pulumi config set --secret nodion:apiToken"):
-        provider.create({"registry_id": "abc"})
-    with pytest.raises(ConfigurationError) as raised:
-        provider.delete("abc", {"registry_id": "abc"})
-    assert "export NODION_API_TOKEN" not in str(raised.value)
+    for call in (
+        lambda: provider.create({"registry_id": "abc"}),
+        lambda: provider.delete("abc", {"registry_id": "abc"}),
+    ):
+        with pytest.raises(ConfigurationError) as raised:
+            call()
+        assert str(raised.value) == MISSING_TOKEN_MESSAGE
 
 
 # -- answers lost in transit ---------------------------------------------------------------
@@ -331,11 +335,11 @@ def test_lost_mint_and_lost_revoke_still_end_with_one_credential_we_hold(
     result = credentials.create({"registry_id": fra})
     assert result.outs["password"]
     assert has_credentials(emulator, fra)
-    # Minted (answer lost), revoked (answer lost, the retry finds nothing to revoke), minted.
+    # Minted (answer lost), revoked (answer lost: a look shows it landed, so it is not
+    # sent again), minted.
     assert _credential_writes(emulator) == [
         ("POST", None),
         ("DELETE", None),
-        ("DELETE", 400),
         ("POST", 201),
     ]
 
@@ -349,3 +353,56 @@ def test_answers_lost_every_time_end_in_an_error_that_says_what_to_do(
     assert not has_credentials(emulator, fra), "the last set nobody can read was revoked"
     emulator.admin.clear_faults()
     assert credentials.create({"registry_id": fra}).outs["password"], "the next up starts clean"
+
+
+def test_a_rotation_whose_revoke_answers_late_keeps_the_new_password(
+    configure, emulator, fra
+) -> None:
+    """The revoke times out (1 s) but lands after 2.5 s: it is settled (seen to land)
+    before the new set is minted, so it cannot revoke the new set. Before, the DELETE was
+    sent again, answered, the POST minted, and then the first DELETE revoked the new set."""
+    provider = configure(RegistryCredentialsProvider(), timeout=1.0)
+    first = provider.create({"registry_id": fra, "triggers": {"rotation": 1}}).outs
+    emulator.admin.add_fault("latency", method="DELETE", path="/credentials$", seconds=2.5)
+
+    provider.delete(fra, first)
+    second = provider.create({"registry_id": fra, "triggers": {"rotation": 2}}).outs
+
+    wait_for_faulted_answers(emulator.admin)
+    still_held = holds_password(emulator, fra, second["password"])
+    assert still_held, _credential_writes(emulator)
+    # The late DELETE is the only one: it was looked for, not sent again.
+    assert [method for method, _ in _credential_writes(emulator)] == ["POST", "DELETE", "POST"]
+
+
+def test_a_revoke_that_never_lands_is_sent_again_before_the_next_mint(
+    configure, emulator, fra
+) -> None:
+    """A dropped connection after the DELETE went out, and Nodion did not act on it: one
+    look shows the credentials still there, so the revoke is sent again and answered."""
+    provider = configure(RegistryCredentialsProvider())
+    first = provider.create({"registry_id": fra}).outs
+    emulator.admin.add_fault("reset_before", method="DELETE", path="/credentials$")
+    emulator.admin.add_fault("status", method="DELETE", path="/credentials$", status=502)
+
+    provider.delete(fra, first)
+
+    assert not has_credentials(emulator, fra)
+    assert _credential_writes(emulator)[-1] == ("DELETE", 200)
+
+
+def test_a_lost_mint_whose_lookup_fails_names_what_was_left_and_the_way_out(
+    credentials, emulator, fra
+) -> None:
+    checked = credentials.check({}, {"registry_id": fra})  # the list shows its hostname
+    emulator.admin.add_fault("drop_after", method="POST", path="/credentials$")
+    emulator.admin.add_fault(
+        "status", method="GET", path=r"^/v1/container_registries/[^/]+$", status=500, times=None
+    )
+    with pytest.raises(CredentialsLostError) as raised:
+        credentials.create(checked.inputs)
+    message = str(raised.value)
+    assert message.startswith(f"generating credentials for registry {fra} (registry.fra")
+    assert "asking Nodion whether it generated them failed too" in message
+    assert "nobody holds their password" in message
+    assert "`nodion-pulumi credentials revoke fra`, then run `pulumi up` again" in message

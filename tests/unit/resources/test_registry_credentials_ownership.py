@@ -95,7 +95,7 @@ def test_a_rotation_onto_another_registry_is_checked_as_a_new_owner(
 def test_a_registry_id_unknown_at_preview_is_left_to_the_up(
     credentials: RegistryCredentialsProvider, emulator: Emulator
 ) -> None:
-    from nodion_pulumi._provider import UNKNOWN
+    from nodion_pulumi._unknowns import UNKNOWN
 
     assert credentials.check({}, {"registry_id": UNKNOWN}).failures == []
     assert credentials.check({}, {"registry_id": UNKNOWN}).failures == []

@@ -1,0 +1,18 @@
+"""Warnings a provider shows in the engine's output.
+
+A dynamic provider process has no engine connection of its own for diagnostics; what it
+writes to stderr is shown by the CLI, prefixed like Pulumi's own warnings. A warning is for
+what the provider did on the user's behalf (kept a recovered registry, revoked credentials
+nobody could hold) or could not check: the operation itself succeeded.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["warn"]
+
+
+def warn(message: str) -> None:
+    """Show ``message`` as a warning in the engine's output."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
