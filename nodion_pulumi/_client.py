@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from nodion_pulumi._config import Settings
-from nodion_pulumi._errors import URL_SETTING, ConfigurationError, NodionError, NotFoundError
+from nodion_pulumi._errors import NodionError, NoNodionAPIError, NotFoundError
 from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi._http import USER_AGENT, new_http_client
 from nodion_pulumi._models import (
@@ -116,18 +116,13 @@ class NodionClient:
             answer = self._send("list container registries", "GET", _REGISTRIES)
         except NotFoundError as error:
             # The list always exists: a 404 here means the base URL is wrong.
-            raise ConfigurationError(self._wrong_url(error)) from error
+            raise NoNodionAPIError(
+                operation=error.operation,
+                method=error.method,
+                api_url=self._settings.api_url,
+                path=_REGISTRIES,
+            ) from error
         return answer.parsed(parse_registry_list)
-
-    def _wrong_url(self, error: NotFoundError) -> str:
-        api_url = self._settings.api_url
-        text = (
-            f"{error.operation} failed: HTTP 404 from {error.method} {api_url}/{_REGISTRIES}: "
-            f"there is no Nodion API at {api_url}. "
-        )
-        if not api_url.endswith("/v1"):
-            return text + f"The URL lacks the API version: set {URL_SETTING} to {api_url}/v1"
-        return text + f"Check {URL_SETTING}; the default is https://api.nodion.com/v1"
 
     def get_registry(self, registry_id: str) -> Registry:
         answer = self._send(

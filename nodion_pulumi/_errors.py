@@ -6,6 +6,7 @@ catch one class; the subclasses let code react to the cases that need different 
 
     NodionError (a pulumi.RunError)
     ├── ConfigurationError              missing token, invalid URL or project id
+    │   └── NoNodionAPIError            the API URL answers, but no Nodion API is there
     ├── InvalidRegistryIdError          an id that cannot be used in a URL path
     ├── NoSuchRegionError               get_nodion_registry found no registry for the region
     ├── CredentialsLostError            generated credentials whose answer never arrived
@@ -32,10 +33,15 @@ working in users' programs; ``except pulumi.RunError`` catches ours too.
 
 The three 400s Nodion documents ("credentials already exist", "no credentials", "not a
 Nodion registry") get their own classes here, from Nodion's message, so that the providers
-react to a type instead of matching text. Messages read as one line a Pulumi user can act
-on, e.g. ``create container registry failed: HTTP 400 from POST /v1/container_registries:
-Name can't be blank``. Secrets known to the client are scrubbed before they reach a message;
-reading the body is :mod:`nodion_pulumi._error_body`'s job.
+react to a type instead of matching text.
+
+Errors are data: fields (``operation``, ``method``, ``path``, ``status_code``,
+``registry_id``, Nodion's ``messages``) and a chained cause. Their message is the facts, as
+one line, e.g. ``create container registry failed: HTTP 400 from POST
+/v1/container_registries: Name can't be blank``; what a Pulumi user should do about them is
+``advice``, which only :mod:`nodion_pulumi._advice` sets, at the Pulumi boundary. Secrets
+known to the client are scrubbed before they reach a message; reading the body is
+:mod:`nodion_pulumi._error_body`'s job.
 """
 
 from __future__ import annotations
@@ -46,8 +52,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pulumi.errors import RunError
 
 from nodion_pulumi._error_body import extract_messages
-from nodion_pulumi._facts import REFRESH_WITH_PROGRAM
-from nodion_pulumi._ownership import RegistryRef, ways_on
 
 if TYPE_CHECKING:
     import httpx
@@ -62,6 +66,7 @@ __all__ = [
     "InvalidRegistryIdError",
     "MethodNotAllowedError",
     "NoCredentialsError",
+    "NoNodionAPIError",
     "NoSuchRegionError",
     "NodionConnectionError",
     "NodionError",
@@ -75,9 +80,6 @@ __all__ = [
     "UnexpectedResponseError",
     "error_from_response",
 ]
-
-# Where to change the API URL, named by every message about reaching the wrong place.
-URL_SETTING = "`nodion:apiUrl` (or NODION_API_URL)"
 
 
 class NodionError(RunError):
@@ -107,6 +109,20 @@ class NodionError(RunError):
 
 class ConfigurationError(NodionError):
     """The provider configuration is missing or invalid; the message names the setting."""
+
+
+class NoNodionAPIError(ConfigurationError):
+    """The API URL answers, but a 404 to the registry list says no Nodion API is there."""
+
+    def __init__(self, *, operation: str, method: str, api_url: str, path: str) -> None:
+        self.operation = operation
+        self.method = method
+        self.api_url = api_url
+        self.path = path
+        super().__init__(
+            f"{operation} failed: HTTP 404 from {method} {api_url}/{path}: "
+            f"there is no Nodion API at {api_url}"
+        )
 
 
 class InvalidRegistryIdError(NodionError, ValueError):
@@ -171,16 +187,7 @@ class NodionConnectionError(NodionError):
         where = self.url or self.path
         text = f"{self.operation} failed: {self._what} {self.method} {where}: {self.reason}"
         if self.request_sent and self.method == "POST":
-            text += (
-                " (the request may have reached Nodion before the connection failed; "
-                "check the current state, e.g. with `pulumi refresh`, before retrying)"
-            )
-        elif not self.request_sent:
-            # Nothing answered at all: the URL is the usual suspect, then a stopped server.
-            text += (
-                f". Check {URL_SETTING}, and that the API (or `nodion-pulumi emulator`) is "
-                "running there"
-            )
+            text += " (the request may have reached Nodion before the connection failed)"
         return text
 
     def __repr__(self) -> str:
@@ -202,8 +209,6 @@ class APIError(NodionError):
     ``messages`` holds Nodion's own error texts (already scrubbed of secrets); it is empty
     when the body carried none, and the message then falls back to the HTTP reason.
     """
-
-    hint: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -234,11 +239,10 @@ class APIError(NodionError):
         return reason or "no error details in the response"
 
     def factual_message(self) -> str:
-        text = (
+        return (
             f"{self.operation} failed: HTTP {self.status_code} from "
             f"{self.method} {self.path}: {self.detail}"
         )
-        return f"{text}. {self.hint}" if self.hint else text
 
     def __repr__(self) -> str:
         return (
@@ -272,10 +276,7 @@ class CredentialsAlreadyExistError(_RegistryBadRequest):
         return (
             f"{self.operation} failed: Nodion registry {self.registry_id} already has "
             "push/pull credentials, and Nodion shows a password only once, so they cannot be "
-            "captured. Usually another RegistryCredentials owns them, in this stack or another "
-            "one (a registry has one set of credentials); the preview could not see it, e.g. "
-            "because both were created at once. "
-            f"{ways_on(RegistryRef(self.registry_id or '?'))}"
+            "captured"
         )
 
 
@@ -290,29 +291,16 @@ class NotNodionRegistryError(_RegistryBadRequest):
         return (
             f"{self.operation} failed: registry {self.registry_id} is an external registry, "
             "not a Nodion registry, and only Nodion registries have credentials generated by "
-            "Nodion. Set registry_id to a Nodion registry, e.g. "
-            '`nodion.get_nodion_registry("fra").id`; an external registry\'s login is the '
-            "username and password of its ContainerRegistry"
+            "Nodion"
         )
 
 
 class AuthenticationError(APIError):
     """401: the API token is missing, wrong or revoked."""
 
-    hint = (
-        "Check the API token in `nodion:apiToken` or NODION_API_TOKEN; after changing "
-        f"`nodion:apiToken`, refresh with `{REFRESH_WITH_PROGRAM}` (a plain refresh uses the "
-        "configuration of the last `pulumi up`)"
-    )
-
 
 class PermissionDeniedError(APIError):
     """403: the token is valid but not for this project or action."""
-
-    hint = (
-        "The API token is not allowed to do this; check that it belongs to the project "
-        "(`nodion:projectId` / NODION_PROJECT_ID)"
-    )
 
 
 class NotFoundError(APIError):

@@ -23,6 +23,7 @@ from nodion_pulumi._errors import (
     NodionConnectionError,
     NodionError,
     NodionTimeoutError,
+    NoNodionAPIError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -436,7 +437,6 @@ def test_connection_error_is_wrapped_and_redacted() -> None:
     assert TOKEN not in str(error)
     assert TOKEN not in repr(error)
     assert "http://" in str(error) or "https://" in str(error), "names the URL"
-    assert "nodion:apiUrl" in str(error)
     # The cause is chained for debugging, scrubbed like the message.
     assert isinstance(error.__cause__, httpx.ConnectError)
     assert TOKEN not in str(error.__cause__)
@@ -607,19 +607,22 @@ def test_thread_safety_four_threads_one_client() -> None:
     client.close()
 
 
-def test_a_404_on_the_list_with_an_api_url_lacking_v1_says_so() -> None:
+def test_a_404_on_the_list_is_a_missing_api() -> None:
     client, _ = make_client(
         lambda request: httpx.Response(404, text="Not Found"), api_url="http://127.0.0.1:1"
     )
     with pytest.raises(ConfigurationError) as caught:
         client.list_registries()
-    message = str(caught.value)
-    assert "GET http://127.0.0.1:1/container_registries" in message
-    assert "set `nodion:apiUrl` (or NODION_API_URL) to http://127.0.0.1:1/v1" in message
+    assert str(caught.value) == (
+        "list container registries failed: HTTP 404 from GET "
+        "http://127.0.0.1:1/container_registries: there is no Nodion API at http://127.0.0.1:1"
+    )
+    assert isinstance(caught.value, NoNodionAPIError)
+    assert caught.value.api_url == "http://127.0.0.1:1"
     assert isinstance(caught.value.__cause__, NotFoundError)
 
 
-def test_a_404_on_the_list_with_v1_names_the_setting() -> None:
+def test_a_404_on_the_list_with_v1_says_there_is_no_api_there() -> None:
     client, _ = make_client(lambda request: httpx.Response(404), api_url="http://127.0.0.1:1/v1")
     with pytest.raises(ConfigurationError, match=r"no Nodion API at http://127.0.0.1:1/v1"):
         client.list_registries()
