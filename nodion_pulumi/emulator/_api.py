@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from nodion_pulumi._facts import DEFAULT_HOSTNAMES, EXTERNAL_REGISTRY_TYPES, NODION_REGISTRY_TYPE
-from nodion_pulumi.emulator._clock import now_iso
+from nodion_pulumi.emulator._clock import Clock, iso_timestamp, system_time
 from nodion_pulumi.emulator._http import Reply, Request, errors_reply, json_reply, status_reply
 from nodion_pulumi.emulator._regions import REGION_ORDER, REGIONS, nodion_registry_id
 from nodion_pulumi.emulator._routes import Route
@@ -71,9 +71,14 @@ def _optional_text(value: object) -> str | None:
 
 
 class RegistryApi:
-    def __init__(self, store: Store, project_id: str) -> None:
+    def __init__(self, store: Store, project_id: str, clock: Clock = system_time) -> None:
         self._store = store
         self._project_id = project_id
+        self._clock = clock
+
+    def now(self) -> str:
+        """The time for a timestamp written now, as the API writes it."""
+        return iso_timestamp(self._clock())
 
     def routes(self) -> list[Route]:
         return [
@@ -107,7 +112,7 @@ class RegistryApi:
                         hostname=region.registry_hostname,
                         region_slug=slug,
                         region_id=region.id,
-                        timestamp=now_iso(),
+                        timestamp=self.now(),
                     )
 
     def rows(self) -> list[Row]:
@@ -163,7 +168,7 @@ class RegistryApi:
                 hostname=hostname.strip(),
                 username=_optional_text(body.get("username")),
                 secret_digest=digest_secret(password) if password is not None else None,
-                timestamp=now_iso(),
+                timestamp=self.now(),
             )
         return wrap(row)
 
@@ -185,7 +190,7 @@ class RegistryApi:
             errors += _text_errors(body, ("name", "hostname", "username", "password"))
             if errors:
                 return errors_reply(*errors)
-            return wrap(apply_changes(tx, row, body))
+            return wrap(apply_changes(tx, row, body, self.now()))
 
     def delete_registry(self, request: Request, params: Mapping[str, str]) -> Reply:
         with self._store.write() as tx:
@@ -222,7 +227,7 @@ class RegistryApi:
                 row,
                 username=f"robot$project-{self._project_id[:8]}",
                 secret_digest=digest_secret(password),
-                updated_at=now_iso(),
+                updated_at=self.now(),
             )
         )
         return saved, password
@@ -234,7 +239,7 @@ class RegistryApi:
                 return row
             if not row.has_credentials:
                 return errors_reply("Registry has no credentials")
-            row = tx.save(without_credentials(row))
+            row = tx.save(without_credentials(row, self.now()))
         return wrap(row)
 
 
@@ -249,12 +254,12 @@ def nodion_row(tx: Tx, registry_id: str) -> Row | Reply:
     return row
 
 
-def without_credentials(row: Row) -> Row:
+def without_credentials(row: Row, now: str) -> Row:
     """The registry once its credentials are revoked (through the API or the dashboard)."""
-    return replace(row, username=None, secret_digest=None, updated_at=now_iso())
+    return replace(row, username=None, secret_digest=None, updated_at=now)
 
 
-def apply_changes(tx: Tx, row: Row, body: Mapping[str, Any]) -> Row:
+def apply_changes(tx: Tx, row: Row, body: Mapping[str, Any], now: str) -> Row:
     """Apply name/hostname/username/password from `body`; untouched rows keep `updated_at`."""
     changed = row
     name, hostname = body.get("name"), body.get("hostname")
@@ -271,4 +276,4 @@ def apply_changes(tx: Tx, row: Row, body: Mapping[str, Any]) -> Row:
             changed = replace(changed, secret_digest=digest)
     if changed == row:
         return row
-    return tx.save(replace(changed, updated_at=now_iso()))
+    return tx.save(replace(changed, updated_at=now))

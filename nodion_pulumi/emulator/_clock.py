@@ -1,8 +1,19 @@
-"""Timestamps in the format the Nodion API uses (milliseconds and a numeric offset)."""
+"""Timestamps in the format the Nodion API uses (milliseconds and a numeric offset).
+
+Each emulator reads the time from its own clock, the system's unless one is given: a test
+that needs ``updated_at`` to move gives a clock it advances, instead of sleeping until the
+next millisecond (or patching the process's clock under the emulator's thread).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
+
+__all__ = ["Clock", "iso_timestamp", "system_time"]
+
+Clock = Callable[[], datetime]
+"""Where an emulator reads the time: a function returning an aware ``datetime``."""
 
 
 def _zone() -> tzinfo:
@@ -20,5 +31,10 @@ def _zone() -> tzinfo:
 _ZONE = _zone()
 
 
-def now_iso() -> str:
-    return datetime.now(_ZONE).isoformat(timespec="milliseconds")
+def system_time() -> datetime:
+    return datetime.now(_ZONE)
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """``moment`` as Nodion writes it, e.g. ``2025-01-15T10:00:00.000+01:00``."""
+    return moment.astimezone(_ZONE).isoformat(timespec="milliseconds")

@@ -108,7 +108,7 @@ class ControlApi:
             if isinstance(row, Reply):
                 return row
             if row.has_credentials:
-                row = tx.save(without_credentials(row))
+                row = tx.save(without_credentials(row, self._api.now()))
         return wrap(row)
 
     def regenerate_credentials(self, request: Request, params: Mapping[str, str]) -> Reply:
@@ -144,4 +144,4 @@ class ControlApi:
                 return errors_reply("Nodion registries cannot be updated")
             if errors:
                 return errors_reply(*errors)
-            return wrap(apply_changes(tx, row, body))
+            return wrap(apply_changes(tx, row, body, self._api.now()))

@@ -16,6 +16,7 @@ from typing import Any
 
 from nodion_pulumi.emulator._admin import EmulatorAdmin
 from nodion_pulumi.emulator._api import RegistryApi
+from nodion_pulumi.emulator._clock import Clock, system_time
 from nodion_pulumi.emulator._control import ControlApi
 from nodion_pulumi.emulator._faults import FaultSet
 from nodion_pulumi.emulator._log import RegistryRequestLog, RequestLog
@@ -64,6 +65,9 @@ class Emulator:
     real hostnames, through an HTTPS proxy on the same host: `registry_environment()` gives the
     `HTTPS_PROXY`/`SSL_CERT_FILE` a client (the provider, crane, docker) needs to reach them.
     It needs the `emulator` extra: `pip install 'nodion-pulumi[emulator]'`.
+
+    `clock` is where `created_at` and `updated_at` come from (an aware `datetime` each call):
+    a test that needs them to move passes a clock it advances.
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class Emulator:
         *,
         verbose: bool = False,
         serve_registries: bool = False,
+        clock: Clock = system_time,
     ) -> None:
         try:
             uuid.UUID(project_id)
@@ -91,6 +96,7 @@ class Emulator:
         self.project_id = project_id
         self.verbose = verbose
         self.serve_registries = serve_registries
+        self.clock = clock
         self._requested_port = port
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
@@ -106,7 +112,7 @@ class Emulator:
             raise RuntimeError("emulator already started")
         store = Store(self.data_path, self.project_id)
         try:
-            api = RegistryApi(store, self.project_id)
+            api = RegistryApi(store, self.project_id, self.clock)
             api.seed(self.regions)
             faults, log, registry_log = FaultSet(), RequestLog(), RegistryRequestLog()
             control = ControlApi(store, api, faults, log, registry_log)

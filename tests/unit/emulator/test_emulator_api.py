@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from nodion_pulumi._facts import (
     region_slug_of,
 )
 from nodion_pulumi.emulator import REGIONS, Emulator
+from nodion_pulumi.emulator._clock import iso_timestamp
 
 Create = Callable[..., dict[str, Any]]
 ClientFactory = Callable[[Emulator], httpx.Client]
@@ -124,9 +125,47 @@ def test_listing_order_nodion_by_region_then_external_by_creation(
     assert listed[2]["region_id"] == REGIONS["zrh"].id
 
 
-def test_patch_changes_only_the_given_fields(api: httpx.Client, create_registry: Create) -> None:
+class SteppedClock:
+    """A clock that moves only when told to: timestamps a test can predict exactly."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2025, 1, 15, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self) -> None:
+        self.now += timedelta(seconds=1)
+
+
+@pytest.fixture
+def clock() -> SteppedClock:
+    return SteppedClock()
+
+
+@pytest.fixture
+def timed_api(clock: SteppedClock, client_for: ClientFactory) -> Iterator[httpx.Client]:
+    with Emulator(token="test-token", clock=clock) as emulator:
+        yield client_for(emulator)
+
+
+def test_timestamps_come_from_the_emulators_clock(
+    timed_api: httpx.Client, create_registry: Create, clock: SteppedClock
+) -> None:
+    created = create_registry(timed_api, name="at nine")
+    assert created["created_at"] == created["updated_at"] == iso_timestamp(clock.now)
+    clock.advance()
+    listed = timed_api.get("/container_registries").json()["container_registries"]
+    [read] = [r for r in listed if r["name"] == "at nine"]
+    assert read["updated_at"] == created["updated_at"]
+
+
+def test_patch_changes_only_the_given_fields(
+    timed_api: httpx.Client, create_registry: Create, clock: SteppedClock
+) -> None:
+    api = timed_api
     created = create_registry(api, name="before", username="u", password="p")
-    time.sleep(0.002)
+    clock.advance()
     response = api.patch(
         f"/container_registries/{created['id']}",
         json={"name": "after", "registry_type": "ghcr", "unknown": 1},
@@ -138,14 +177,16 @@ def test_patch_changes_only_the_given_fields(api: httpx.Client, create_registry:
     assert updated["hostname"] == "docker.io"
     assert updated["has_credentials"] is True
     assert updated["created_at"] == created["created_at"]
+    assert updated["updated_at"] == iso_timestamp(clock.now)
     assert updated["updated_at"] > created["updated_at"]
 
 
 def test_patch_without_a_change_keeps_updated_at(
-    api: httpx.Client, create_registry: Create
+    timed_api: httpx.Client, create_registry: Create, clock: SteppedClock
 ) -> None:
+    api = timed_api
     created = create_registry(api, name="same", password="p")
-    time.sleep(0.002)
+    clock.advance()
     response = api.patch(
         f"/container_registries/{created['id']}", json={"name": "same", "password": "p"}
     )
