@@ -21,32 +21,24 @@ pickle no dictionary, so they never walk that chain (docs/limits.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pulumi
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 
 from nodion_pulumi._config import CONFIG_KEYS
 from nodion_pulumi._errors import ConfigurationError, NodionError
 from nodion_pulumi._operations import OPERATIONS, report_to_the_engine
 from nodion_pulumi._runtime import current
-from nodion_pulumi._unknowns import UNKNOWN, is_unknown  # importable from here as before
+
+# Importable from here as before _unknowns existed; new code imports them from there.
+from nodion_pulumi._unknowns import UNKNOWN, is_unknown
 from nodion_pulumi.state import provider
 
 if TYPE_CHECKING:
     from nodion_pulumi._ownership import Owners
     from nodion_pulumi._session import Session
 
-__all__ = ["UNKNOWN", "NodionProvider", "is_unknown", "output"]
-
-
-def output(resource: pulumi.Resource, key: str) -> pulumi.Output[Any]:
-    """The output the SDK stored on ``resource`` for the property ``key``, typed.
-
-    The SDK keeps a dynamic resource's outputs in its instance dictionary under the keys of
-    the registered properties; ``pulumi.get`` reads them there but is typed ``Any``.
-    """
-    return cast("pulumi.Output[Any]", pulumi.get(resource, key))
+__all__ = ["UNKNOWN", "NodionProvider", "is_unknown"]
 
 
 class NodionProvider(ResourceProvider):

@@ -89,6 +89,9 @@ class Session:
         self._claimed: set[str] = set()
         # Per registry, held while its credentials are revoked or minted.
         self._credential_locks: dict[str, threading.Lock] = {}
+        # Registries whose revoke lost its answer and could not be settled: it may still
+        # land, so nothing is minted for them in this process.
+        self._unsettled_revokes: set[str] = set()
 
     # -- reads --------------------------------------------------------------------------
 
@@ -173,9 +176,20 @@ class Session:
 
     def create_credentials(self, registry_id: str) -> Credentials:
         """Mint the registry's credentials; waits for a revoke of the same registry that is
-        still being settled, so that its late arrival cannot hit the new set."""
-        with self.credentials_of(registry_id), self._writing():
-            return self._client().create_credentials(registry_id)
+        still being settled, and refuses after one that could not be, so that a late
+        revoke cannot hit the new set."""
+        with self.credentials_of(registry_id):
+            with self._lock:
+                unsettled = registry_id in self._unsettled_revokes
+            if unsettled:
+                raise NodionError(
+                    f"generating credentials for registry {self.registry_ref(registry_id)}: "
+                    "a revoke of its credentials sent earlier in this run was never answered "
+                    "and may still arrive, which would revoke new credentials too. Run "
+                    "`pulumi up` again."
+                )
+            with self._writing():
+                return self._client().create_credentials(registry_id)
 
     def revoke_credentials(self, registry_id: str) -> None:
         """Revoke the registry's credentials. A revoke whose answer was lost is settled here
@@ -190,7 +204,12 @@ class Session:
             except NodionError as error:
                 if not may_have_been_applied(error):
                     raise
-                settle_lost_revoke(self, registry_id, error)
+                try:
+                    settle_lost_revoke(self, registry_id, error)
+                except NodionError:
+                    with self._lock:
+                        self._unsettled_revokes.add(registry_id)
+                    raise
 
     def resend_revoke(self, registry_id: str) -> None:
         """Send the revoke again, for a recovery that holds :meth:`credentials_of` already

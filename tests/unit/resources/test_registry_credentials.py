@@ -406,3 +406,23 @@ def test_a_lost_mint_whose_lookup_fails_names_what_was_left_and_the_way_out(
     assert "asking Nodion whether it generated them failed too" in message
     assert "nobody holds their password" in message
     assert "`nodion-pulumi credentials revoke fra`, then run `pulumi up` again" in message
+
+
+def test_a_revoke_that_cannot_be_settled_stops_the_next_mint(configure, emulator, fra) -> None:
+    """Every revoke is cut off after it went out and Nodion still shows credentials: the
+    revoke fails saying so, and a mint for that registry in the same run is refused, since
+    one of those revokes may still arrive and would revoke the new set."""
+    provider = configure(RegistryCredentialsProvider())
+    first = provider.create({"registry_id": fra}).outs
+    emulator.admin.add_fault("reset_before", method="DELETE", path="/credentials$", times=None)
+
+    with pytest.raises(NodionError) as revoking:
+        provider.delete(fra, first)
+    assert "the answer was lost 4 times in a row" in str(revoking.value)
+    assert "`nodion-pulumi credentials revoke fra`" in str(revoking.value)
+
+    emulator.admin.clear_faults()
+    with pytest.raises(NodionError) as minting:
+        provider.create({"registry_id": fra})
+    assert "never answered and may still arrive" in str(minting.value)
+    assert [method for method, _ in _credential_writes(emulator)] == ["POST"] + ["DELETE"] * 4
