@@ -82,9 +82,9 @@ def test_latency_delays_then_answers_normally(emulator: Emulator, api: httpx.Cli
     entry = emulator.admin.requests()[-1]
     assert entry["fault"] == "latency"
     assert entry["duration_ms"] >= 300
-    started = time.perf_counter()
+    # The fault was spent: the next request is answered without it.
     api.get("/container_registries")
-    assert time.perf_counter() - started < 0.3
+    assert emulator.admin.requests()[-1]["fault"] is None
 
 
 def test_reset_before_means_the_write_did_not_happen(emulator: Emulator, api: httpx.Client) -> None:
