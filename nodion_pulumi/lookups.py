@@ -22,10 +22,10 @@ import pulumi
 from nodion_pulumi import _models
 from nodion_pulumi._advice import advise
 from nodion_pulumi._client import NodionClient
-from nodion_pulumi._clients import client_for
-from nodion_pulumi._config import CONFIG_KEYS, resolve_settings
+from nodion_pulumi._config import CONFIG_KEYS
 from nodion_pulumi._errors import NodionError, NoSuchRegionError
 from nodion_pulumi._facts import NODION_REGISTRY_TYPE, region_slug_of
+from nodion_pulumi._runtime import current
 
 __all__ = [
     "NoSuchRegionError",
@@ -166,7 +166,7 @@ def _client() -> NodionClient:
     """The process's client for the program's settings: lookups share its connections with
     each other and with any provider of the same process."""
     config = {key: pulumi.runtime.get_config(key) for key in CONFIG_KEYS}
-    return client_for(resolve_settings(config))
+    return current().client(config)
 
 
 def _advised(lookup: Callable[P, T]) -> Callable[P, T]:

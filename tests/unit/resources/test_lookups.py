@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
 import pulumi
 import pytest
 
-from nodion_pulumi import _clients, lookups
+from nodion_pulumi import _runtime, lookups
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import Settings
 from nodion_pulumi._errors import ConfigurationError, InvalidRegistryIdError, NotFoundError
@@ -30,16 +30,6 @@ from nodion_pulumi.lookups import (
 )
 
 REGIONS = ("fra", "nbg", "ams", "hel")
-
-
-@pytest.fixture(autouse=True)
-def shared_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[Settings, NodionClient]]:
-    """The process's client cache, empty at the start of each test and closed after it."""
-    clients: dict[Settings, NodionClient] = {}
-    monkeypatch.setattr(_clients, "_clients", clients)
-    yield clients
-    for client in clients.values():
-        client.close()
 
 
 @pytest.fixture
@@ -121,43 +111,38 @@ def test_a_blank_region_says_what_is_expected(env, region: Any) -> None:
     assert env.admin.requests() == []
 
 
-def test_the_client_is_cached(env, api_log, shared_clients) -> None:
+def test_the_client_is_shared(env, api_log) -> None:
+    first = lookups._client()
     get_container_registries()
-    [client] = shared_clients.values()
     get_nodion_registry("fra")
     get_container_registry(env.nodion_registry_id("nbg"))
-    assert list(shared_clients.values()) == [client]
-    assert lookups._client() is client
+    assert lookups._client() is first
     assert len(api_log()) == 3  # lookups are not cached, only the client
 
 
-def test_another_configuration_gets_another_client(env, monkeypatch, shared_clients) -> None:
+def test_another_configuration_gets_another_client(env, monkeypatch) -> None:
     first = lookups._client()
     monkeypatch.setenv("NODION_PROJECT_ID", "428d037e-9ba6-4dab-92bd-8d816c523126")
     second = lookups._client()
     assert second is not first
     assert second.settings.project_id == "428d037e-9ba6-4dab-92bd-8d816c523126"
-    assert len(shared_clients) == 2
 
 
-def test_lookups_and_providers_share_one_client(env, configure, shared_clients) -> None:
-    provider = configure(ContainerRegistryProvider())  # the same URL and token as env
-    get_container_registries()
-    assert provider.session.client is lookups._client()
-    assert len(shared_clients) == 1
-    other = configure(ContainerRegistryProvider(), token="other-token")
-    assert other.session.client is not lookups._client()
-    assert len(shared_clients) == 2
+def test_lookups_and_providers_share_one_client(env, configure) -> None:
+    configure(ContainerRegistryProvider())  # the same URL and token as env
+    provider_config = {"nodion:apiUrl": env.url, "nodion:apiToken": "test-token"}
+    assert lookups._client() is _runtime.current().client(provider_config)
+    other = {**provider_config, "nodion:apiToken": "other-token"}
+    assert lookups._client() is not _runtime.current().client(other)
 
 
-def test_a_closed_client_is_replaced(env, shared_clients) -> None:
+def test_a_closed_client_is_replaced(env) -> None:
     first = lookups._client()
     first.close()
     second = lookups._client()
     assert second is not first
     assert not second.closed
     assert [r.region_slug for r in get_container_registries()] == list(REGIONS)
-    assert list(shared_clients.values()) == [second]
 
 
 def test_stack_config_wins_over_the_environment(monkeypatch, emulator) -> None:
