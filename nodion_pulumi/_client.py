@@ -8,6 +8,8 @@ no connection).
 
 Each method names its operation ("create container registry"), which every error carries,
 so a failure in a Pulumi run says what was being attempted, not just which URL failed.
+This module holds the endpoints and the client's lifecycle; sending a call (retries, size
+cap, decoding, logging) is :mod:`nodion_pulumi._sending`.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ class NodionClient:
 
     # -- transport ----------------------------------------------------------------------
 
-    def _client(self) -> httpx.Client:
+    def _http_client(self) -> httpx.Client:
         http = self._http
         if http is not None:
             return http
@@ -282,7 +284,7 @@ class NodionClient:
             expect_json=expect_json,
             resend_lost_answer=resend_lost_answer,
         )
-        return send_call(self._client(), call, self._retry, self._settings.timeout)
+        return send_call(self._http_client(), call, self._retry, self._settings.timeout)
 
 
 def _path(registry_id: str, *below: str) -> str:

@@ -154,7 +154,28 @@ class RegistryCreateLostError(NodionError):
         super().__init__(message)
 
 
-class NodionConnectionError(NodionError):
+class _FailedCall(NodionError):
+    """The facts every failure of an API call carries: the operation (e.g. "create
+    container registry"), the request's method and path, and the registry the call was
+    about (None for calls about no one registry)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        method: str,
+        path: str,
+        registry_id: str | None,
+    ) -> None:
+        self.operation = operation
+        self.method = method
+        self.path = path
+        self.registry_id = registry_id
+        super().__init__(message)
+
+
+class NodionConnectionError(_FailedCall):
     """No HTTP answer was received: DNS failure, refused or reset connection, TLS error.
 
     ``request_sent`` tells whether the request may have reached Nodion before the failure,
@@ -173,19 +194,19 @@ class NodionConnectionError(NodionError):
         registry_id: str | None = None,
     ) -> None:
         self.reason = reason
-        self.operation = operation
-        self.method = method
-        self.path = path
         self.request_sent = request_sent
         self.url = url
-        self.registry_id = registry_id
-        super().__init__(reason)
+        super().__init__(
+            reason, operation=operation, method=method, path=path, registry_id=registry_id
+        )
 
-    _what: ClassVar[str] = "could not reach Nodion for"
+    _what_happened: ClassVar[str] = "could not reach Nodion for"
 
     def factual_message(self) -> str:
         where = self.url or self.path
-        text = f"{self.operation} failed: {self._what} {self.method} {where}: {self.reason}"
+        text = (
+            f"{self.operation} failed: {self._what_happened} {self.method} {where}: {self.reason}"
+        )
         if self.request_sent and self.method == "POST":
             text += " (the request may have reached Nodion before the connection failed)"
         return text
@@ -200,10 +221,10 @@ class NodionConnectionError(NodionError):
 class NodionTimeoutError(NodionConnectionError):
     """Nodion did not answer within the configured timeout."""
 
-    _what: ClassVar[str] = "timed out waiting for"
+    _what_happened: ClassVar[str] = "timed out waiting for"
 
 
-class APIError(NodionError):
+class APIError(_FailedCall):
     """Nodion answered with a status this client cannot treat as success.
 
     ``messages`` holds Nodion's own error texts (already scrubbed of secrets); it is empty
@@ -220,13 +241,11 @@ class APIError(NodionError):
         messages: Iterable[str] = (),
         registry_id: str | None = None,
     ) -> None:
-        self.operation = operation
-        self.method = method
-        self.path = path
         self.status_code = status_code
         self.messages: tuple[str, ...] = tuple(messages)
-        self.registry_id = registry_id
-        super().__init__(self.detail)
+        super().__init__(
+            self.detail, operation=operation, method=method, path=path, registry_id=registry_id
+        )
 
     @property
     def detail(self) -> str:
@@ -312,28 +331,14 @@ class MethodNotAllowedError(APIError):
 
 
 class RateLimitError(APIError):
-    """429: Nodion is throttling; ``retry_after`` is its advised wait in seconds, if given."""
+    """429: Nodion is throttling; ``retry_after`` is its advised wait in seconds, if given.
 
-    def __init__(
-        self,
-        *,
-        operation: str,
-        method: str,
-        path: str,
-        status_code: int = 429,
-        messages: Iterable[str] = (),
-        retry_after: float | None = None,
-        registry_id: str | None = None,
-    ) -> None:
+    Takes :class:`APIError`'s fields, with ``status_code`` 429 unless given.
+    """
+
+    def __init__(self, *, retry_after: float | None = None, **facts: Any) -> None:
         self.retry_after = retry_after
-        super().__init__(
-            operation=operation,
-            method=method,
-            path=path,
-            status_code=status_code,
-            messages=messages,
-            registry_id=registry_id,
-        )
+        super().__init__(**{"status_code": 429, **facts})
 
     def factual_message(self) -> str:
         text = super().factual_message()

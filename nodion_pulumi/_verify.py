@@ -34,7 +34,7 @@ import os
 import re
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -206,26 +206,19 @@ def verify_credentials(
         return _Exchange(client, policy, hostname, username, password).run(scheme)
 
 
+@dataclass(frozen=True)
 class _Exchange:
     """One verification: the anonymous ping, then the login the registry asked for."""
 
-    def __init__(
-        self,
-        client: httpx.Client,
-        policy: RetryPolicy,
-        hostname: str,
-        username: str,
-        password: str,
-    ) -> None:
-        self._client = client
-        self._policy = policy
-        self._hostname = hostname
-        self._username = username
-        self._password = password
+    _client: httpx.Client
+    _policy: RetryPolicy
+    _hostname: str
+    _username: str
+    _password: str = field(repr=False)
 
     def run(self, scheme: str) -> Verification:
         ping = f"{scheme}://{self._hostname}/v2/"
-        response = self._get(ping)
+        response = self._get_retrying(ping)
         if isinstance(response, Verification):
             return response
         if response.status_code == 200:
@@ -235,19 +228,19 @@ class _Exchange:
                 "cannot tell whether these credentials work",
             )
         if response.status_code != 401:
-            return self._unexpected(response)
+            return self._outside_protocol(response)
         challenges = parse_challenges(response.headers.get_list("www-authenticate"))
         for challenge in challenges:
             if challenge.scheme == "bearer" and challenge.params.get("realm"):
-                return self._token(challenge.params)
+                return self._login_at_realm(challenge.params)
         if any(challenge.scheme == "basic" for challenge in challenges):
-            return self._verdict_of_login(self._get(ping, login=True), rejected=(401,))
+            return self._verdict_of_login(self._get_retrying(ping, login=True), rejected=(401,))
         return Verification(
             Verdict.UNKNOWN,
             f"{self._hostname} answered HTTP 401 without a Bearer or Basic challenge",
         )
 
-    def _token(self, params: dict[str, str]) -> Verification:
+    def _login_at_realm(self, params: dict[str, str]) -> Verification:
         realm = params["realm"]
         try:
             url = httpx.URL(realm)
@@ -264,7 +257,7 @@ class _Exchange:
         if params.get("service"):
             query["service"] = params["service"]
         url = url.copy_merge_params(query)
-        return self._verdict_of_login(self._get(url, login=True), rejected=(401, 403))
+        return self._verdict_of_login(self._get_retrying(url, login=True), rejected=(401, 403))
 
     def _verdict_of_login(
         self, response: httpx.Response | Verification, *, rejected: tuple[int, ...]
@@ -279,18 +272,21 @@ class _Exchange:
             return Verification(
                 Verdict.REJECTED,
                 f"{self._hostname} refused user {self._username!r} "
-                f"(HTTP {response.status_code} from {_where(response.request.url)})",
+                f"(HTTP {response.status_code} from {_url_for_messages(response.request.url)})",
             )
-        return self._unexpected(response)
+        return self._outside_protocol(response)
 
-    def _unexpected(self, response: httpx.Response) -> Verification:
+    def _outside_protocol(self, response: httpx.Response) -> Verification:
         return Verification(
             Verdict.UNKNOWN,
             f"{self._hostname} answered HTTP {response.status_code} to "
-            f"{_where(response.request.url)}, which is outside the registry login protocol",
+            f"{_url_for_messages(response.request.url)}, which is outside the registry login "
+            "protocol",
         )
 
-    def _get(self, url: httpx.URL | str, *, login: bool = False) -> httpx.Response | Verification:
+    def _get_retrying(
+        self, url: httpx.URL | str, *, login: bool = False
+    ) -> httpx.Response | Verification:
         """GET under the retry policy; a failure to get an answer is an unknown verdict.
 
         Only a transport error or a 5xx is worth the retry: any other answer is the
@@ -310,10 +306,8 @@ class _Exchange:
                 delay = policy.decide(attempt, "GET", exc, None, deadline)
                 if delay is None:
                     target = httpx.URL(url)
-                    return Verification(
-                        Verdict.UNKNOWN,
-                        f"no answer from {_where(target)} {_route(target)} ({failure})",
-                    )
+                    where = f"{_url_for_messages(target)} {_route_of(target)}"
+                    return Verification(Verdict.UNKNOWN, f"no answer from {where} ({failure})")
             else:
                 if response.status_code < 500:
                     return response
@@ -327,7 +321,7 @@ class _Exchange:
 _bypassed: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
 
 
-def _route(url: httpx.URL) -> str:
+def _route_of(url: httpx.URL) -> str:
     """How the environment sends a request to ``url``: through which proxy, or directly. A
     check that gets no answer is most often a proxy setting, so the message names it."""
     proxies = urllib.request.getproxies_environment()
@@ -342,6 +336,6 @@ def _route(url: httpx.URL) -> str:
     return f"directly (no {url.scheme.upper()}_PROXY is set)"
 
 
-def _where(url: httpx.URL) -> str:
+def _url_for_messages(url: httpx.URL) -> str:
     """A URL for messages: scheme, host and path, without the query (it names the account)."""
     return str(url.copy_with(query=None, fragment=None))

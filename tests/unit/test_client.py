@@ -535,8 +535,8 @@ def test_proxy_settings_ignored_only_for_loopback() -> None:
     )
     remote = NodionClient(resolve_settings({"nodion:apiToken": "t"}, {}))
     try:
-        assert local._client().trust_env is False
-        assert remote._client().trust_env is True
+        assert local._http_client().trust_env is False
+        assert remote._http_client().trust_env is True
     finally:
         local.close()
         remote.close()

@@ -332,13 +332,13 @@ def test_retried_body_is_identical() -> None:
     assert bodies == [{"name": "n", "password": "p"}] * 2
 
 
-def test_real_sleep_with_short_retry_after() -> None:
+def test_the_default_policy_really_waits() -> None:
     script = Script(status(429, {"Retry-After": "0.05"}), success)
     settings = Settings(api_token="t")  # type: ignore[arg-type]
     client = NodionClient(settings, transport=httpx.MockTransport(script))
     started = time.monotonic()
     client.get_registry(REG_ID)
-    assert 0.04 <= time.monotonic() - started < 2.0
+    assert time.monotonic() - started >= 0.05  # a lower bound only: a loaded machine is slower
     assert len(script.requests) == 2
 
 
