@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from nodion_pulumi._facts import DEFAULT_HOSTNAMES, REGISTRY_ID_RULE
-from nodion_pulumi._provider import UNKNOWN, is_unknown
+from nodion_pulumi._unknowns import UNKNOWN, is_unknown
 from nodion_pulumi._validation import (
     MAX_NAME_LENGTH,
     Failure,
