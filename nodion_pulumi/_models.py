@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr, ValidationError
 
@@ -31,6 +31,8 @@ __all__ = [
     "parse_registry_list",
     "validate_registry_id",
 ]
+
+M = TypeVar("M", bound=BaseModel)
 
 SINGLE_KEY = "container_registry"
 LIST_KEY = "container_registries"
@@ -152,13 +154,17 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _validated(model: type[M], item: Any, where: str) -> M:
+    try:
+        return model.model_validate(item)
+    except ValidationError as error:
+        # Not chained: pydantic's own message quotes the input, which may hold a password.
+        raise ResponseShapeError(_describe(error, where)) from None
+
+
 def parse_registry(payload: Any) -> Registry:
     """A :class:`Registry` from a ``{"container_registry": {...}}`` body."""
-    item = _unwrap(payload, SINGLE_KEY)
-    try:
-        return Registry.model_validate(item)
-    except ValidationError as error:
-        raise ResponseShapeError(_describe(error, SINGLE_KEY)) from None
+    return _validated(Registry, _unwrap(payload, SINGLE_KEY), SINGLE_KEY)
 
 
 def parse_registry_list(payload: Any) -> list[Registry]:
@@ -169,19 +175,9 @@ def parse_registry_list(payload: Any) -> list[Registry]:
     items = _unwrap(payload, LIST_KEY)
     if not isinstance(items, list):
         raise ResponseShapeError(f"expected {LIST_KEY!r} to be an array, got {_kind(items)}")
-    registries = []
-    for index, item in enumerate(items):
-        try:
-            registries.append(Registry.model_validate(item))
-        except ValidationError as error:
-            raise ResponseShapeError(_describe(error, f"{LIST_KEY}.{index}")) from None
-    return registries
+    return [_validated(Registry, item, f"{LIST_KEY}.{i}") for i, item in enumerate(items)]
 
 
 def parse_credentials(payload: Any) -> Credentials:
     """The :class:`Credentials` of a ``{"container_registry": {...}}`` credentials body."""
-    item = _unwrap(payload, SINGLE_KEY)
-    try:
-        return Credentials.model_validate(item)
-    except ValidationError as error:
-        raise ResponseShapeError(_describe(error, SINGLE_KEY)) from None
+    return _validated(Credentials, _unwrap(payload, SINGLE_KEY), SINGLE_KEY)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import pulumi
@@ -48,43 +49,13 @@ class Registry:
     read-only, timestamps as ISO 8601 strings with milliseconds and offset (as Nodion sends
     them). Exportable as it is: ``pulumi.export`` shows it as an object."""
 
-    def __init__(
-        self,
-        *,
-        id: str,
-        status: str,
-        registry_type: str,
-        name: str,
-        hostname: str,
-        has_credentials: bool,
-        region_id: str | None,
-        created_at: str,
-        updated_at: str,
-    ) -> None:
-        pulumi.set(self, "id", id)
-        pulumi.set(self, "status", status)
-        pulumi.set(self, "registry_type", registry_type)
-        pulumi.set(self, "name", name)
-        pulumi.set(self, "hostname", hostname)
-        pulumi.set(self, "has_credentials", has_credentials)
-        pulumi.set(self, "region_id", region_id)
-        pulumi.set(self, "created_at", created_at)
-        pulumi.set(self, "updated_at", updated_at)
-
-    @classmethod
-    def of(cls, registry: _models.Registry) -> Registry:
-        """The lookup result for a registry the client read."""
-        return cls(
-            id=registry.id,
-            status=registry.status,
-            registry_type=registry.registry_type,
-            name=registry.name,
-            hostname=registry.hostname,
-            has_credentials=registry.has_credentials,
-            region_id=registry.region_id,
-            created_at=registry.created_at.isoformat(timespec="milliseconds"),
-            updated_at=registry.updated_at.isoformat(timespec="milliseconds"),
-        )
+    def __init__(self, registry: _models.Registry) -> None:
+        """The lookup result for a registry the client read: each of its fields, the
+        timestamps written as Nodion writes them."""
+        for key, value in registry.model_dump().items():
+            if isinstance(value, datetime):
+                value = value.isoformat(timespec="milliseconds")
+            pulumi.set(self, key, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # What a lookup read is Nodion's answer; a program that changes it would export
@@ -187,7 +158,7 @@ def _advised(lookup: Callable[P, T]) -> Callable[P, T]:
 @_advised
 def get_container_registries() -> list[Registry]:
     """Every registry of the project: the Nodion ones (one per region) and external ones."""
-    return [Registry.of(registry) for registry in _client().list_registries()]
+    return [Registry(registry) for registry in _client().list_registries()]
 
 
 def get_container_registries_output() -> pulumi.Output[list[Registry]]:
@@ -197,7 +168,7 @@ def get_container_registries_output() -> pulumi.Output[list[Registry]]:
 @_advised
 def get_container_registry(id: str) -> Registry:
     """One registry by its Nodion id."""
-    return Registry.of(_client().get_registry(id))
+    return Registry(_client().get_registry(id))
 
 
 def get_container_registry_output(id: pulumi.Input[str]) -> pulumi.Output[Registry]:
@@ -218,7 +189,7 @@ def get_nodion_registry(region: str) -> Registry:
     nodion = [r for r in _client().list_registries() if r.is_nodion]
     for registry in nodion:
         if registry.known_as(region):
-            return Registry.of(registry)
+            return Registry(registry)
     available = ", ".join(
         f"{r.region_slug or '?'} ({r.hostname}, region id {r.region_id})" for r in nodion
     )
