@@ -156,8 +156,8 @@ class RegistryCreateLostError(NodionError):
 
 class _FailedCall(NodionError):
     """The facts every failure of an API call carries: the operation (e.g. "create
-    container registry"), the request's method and path, and the registry the call was
-    about (None for calls about no one registry)."""
+    container registry"), the request's method, path and URL (without its query), and the
+    registry the call was about (None for calls about no one registry)."""
 
     def __init__(
         self,
@@ -166,11 +166,13 @@ class _FailedCall(NodionError):
         operation: str,
         method: str,
         path: str,
+        url: str | None,
         registry_id: str | None,
     ) -> None:
         self.operation = operation
         self.method = method
         self.path = path
+        self.url = url
         self.registry_id = registry_id
         super().__init__(message)
 
@@ -195,9 +197,13 @@ class NodionConnectionError(_FailedCall):
     ) -> None:
         self.reason = reason
         self.request_sent = request_sent
-        self.url = url
         super().__init__(
-            reason, operation=operation, method=method, path=path, registry_id=registry_id
+            reason,
+            operation=operation,
+            method=method,
+            path=path,
+            url=url,
+            registry_id=registry_id,
         )
 
     _what_happened: ClassVar[str] = "could not reach Nodion for"
@@ -239,12 +245,18 @@ class APIError(_FailedCall):
         path: str,
         status_code: int,
         messages: Iterable[str] = (),
+        url: str | None = None,
         registry_id: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.messages: tuple[str, ...] = tuple(messages)
         super().__init__(
-            self.detail, operation=operation, method=method, path=path, registry_id=registry_id
+            self.detail,
+            operation=operation,
+            method=method,
+            path=path,
+            url=url,
+            registry_id=registry_id,
         )
 
     @property
@@ -402,7 +414,9 @@ def error_from_response(
     response's own content is used. ``secrets`` are removed from every message.
     ``registry_id`` is the registry the call was about, if any.
     """
-    from nodion_pulumi._retry import parse_retry_after  # here: _retry imports httpx
+    # Imported here: both import httpx, which the provider modules load without.
+    from nodion_pulumi._http import url_for_messages
+    from nodion_pulumi._retry import parse_retry_after
 
     body = response.content if content is None else content
     request = response.request
@@ -412,6 +426,7 @@ def error_from_response(
         "operation": operation,
         "method": request.method,
         "path": request.url.path,
+        "url": url_for_messages(request.url),
         "status_code": status,
         "messages": messages,
         "registry_id": registry_id,

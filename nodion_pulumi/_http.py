@@ -15,7 +15,7 @@ import httpx
 
 from nodion_pulumi._version import __version__
 
-__all__ = ["USER_AGENT", "new_http_client"]
+__all__ = ["USER_AGENT", "new_http_client", "url_for_messages"]
 
 USER_AGENT = f"nodion-pulumi/{__version__} (python-httpx/{httpx.__version__})"
 _HTTPX_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -45,3 +45,9 @@ def new_http_client(
         trust_env=trust_env,
         limits=limits,
     )
+
+
+def url_for_messages(url: httpx.URL) -> str:
+    """A URL as errors and verdicts show it: scheme, host and path, without the query and
+    fragment (a query may name an account)."""
+    return str(url.copy_with(query=None, fragment=None))

@@ -33,6 +33,7 @@ from nodion_pulumi._errors import (
     UnexpectedResponseError,
     error_from_response,
 )
+from nodion_pulumi._http import url_for_messages
 from nodion_pulumi._models import ResponseShapeError
 from nodion_pulumi._redact import redact
 from nodion_pulumi._retry import (
@@ -79,6 +80,7 @@ class Call:
             operation=self.operation,
             method=self.method,
             path=response.request.url.path,
+            url=url_for_messages(response.request.url),
             status_code=response.status_code,
             messages=(redact(problem, self.secrets), *((self.note,) if self.note else ())),
             registry_id=self.registry_id,
@@ -221,7 +223,7 @@ def _connection_failure(
         "method": call.method,
         "path": url.path,
         "request_sent": request_may_have_been_sent(exc),
-        "url": str(url.copy_with(query=None, fragment=None)),
+        "url": url_for_messages(url),
         "registry_id": call.registry_id,
     }
     if not isinstance(exc, httpx.TimeoutException):

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from nodion_pulumi._facts import is_loopback_host
-from nodion_pulumi._http import new_http_client
+from nodion_pulumi._http import new_http_client, url_for_messages
 from nodion_pulumi._redact import redact
 from nodion_pulumi._retry import RetryPolicy
 from nodion_pulumi._validation import hostname_problem
@@ -272,7 +272,7 @@ class _Exchange:
             return Verification(
                 Verdict.REJECTED,
                 f"{self._hostname} refused user {self._username!r} "
-                f"(HTTP {response.status_code} from {_url_for_messages(response.request.url)})",
+                f"(HTTP {response.status_code} from {url_for_messages(response.request.url)})",
             )
         return self._outside_protocol(response)
 
@@ -280,7 +280,7 @@ class _Exchange:
         return Verification(
             Verdict.UNKNOWN,
             f"{self._hostname} answered HTTP {response.status_code} to "
-            f"{_url_for_messages(response.request.url)}, which is outside the registry login "
+            f"{url_for_messages(response.request.url)}, which is outside the registry login "
             "protocol",
         )
 
@@ -306,7 +306,7 @@ class _Exchange:
                 delay = policy.decide(attempt, "GET", exc, None, deadline)
                 if delay is None:
                     target = httpx.URL(url)
-                    where = f"{_url_for_messages(target)} {_route_of(target)}"
+                    where = f"{url_for_messages(target)} {_route_of(target)}"
                     return Verification(Verdict.UNKNOWN, f"no answer from {where} ({failure})")
             else:
                 if response.status_code < 500:
@@ -334,8 +334,3 @@ def _route_of(url: httpx.URL) -> str:
     if proxy:
         return "directly (NO_PROXY names it)"
     return f"directly (no {url.scheme.upper()}_PROXY is set)"
-
-
-def _url_for_messages(url: httpx.URL) -> str:
-    """A URL for messages: scheme, host and path, without the query (it names the account)."""
-    return str(url.copy_with(query=None, fragment=None))

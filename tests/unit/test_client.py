@@ -632,3 +632,12 @@ def test_a_404_for_one_registry_still_means_it_is_gone() -> None:
     client, _ = make_client(lambda request: httpx.Response(404), api_url="http://127.0.0.1:1")
     with pytest.raises(NotFoundError):
         client.get_registry(REG_ID)
+
+
+def test_an_answer_that_is_not_json_chains_the_decoding_error() -> None:
+    client, _ = make_client(lambda r: httpx.Response(200, text="not json"))
+    with pytest.raises(UnexpectedResponseError) as caught:
+        client.get_registry(REG_ID)
+    assert isinstance(caught.value.__cause__, json.JSONDecodeError)
+    assert caught.value.url == f"{BASE}/container_registries/{REG_ID}"
+    assert caught.value.registry_id == REG_ID

@@ -336,3 +336,9 @@ def test_the_registry_id_given_by_the_caller_wins_over_the_path() -> None:
     )
     assert isinstance(error, NoCredentialsError)
     assert error.registry_id == "reg-2"
+
+
+def test_the_url_comes_without_query() -> None:
+    response = _response(404, method="GET", url="http://127.0.0.1:1/v1/container_registries/x?a=b")
+    error = error_from_response(response, operation="get container registry")
+    assert error.url == "http://127.0.0.1:1/v1/container_registries/x"
