@@ -62,6 +62,10 @@ class Registry:
         # or pass on a registry that does not exist.
         raise AttributeError(f"Registry is read-only: cannot set {name!r}")
 
+    def __hash__(self) -> int:
+        # Equal results (the SDK compares output types by their fields) hash alike.
+        return hash(tuple(vars(self).items()))
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
         return f"Registry({fields})"

@@ -217,6 +217,7 @@ def test_a_result_is_read_only(env) -> None:
     with pytest.raises(AttributeError, match="read-only"):
         fra.extra = 1  # type: ignore[attr-defined]
     assert fra == get_nodion_registry("fra")
+    assert len({fra, get_nodion_registry("fra"), get_nodion_registry("nbg")}) == 2
     assert "registry.fra.nodion.net" in repr(fra)
 
 
