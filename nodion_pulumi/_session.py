@@ -178,7 +178,7 @@ class Session:
         """Mint the registry's credentials; waits for a revoke of the same registry that is
         still being settled, and refuses after one that could not be, so that a late
         revoke cannot hit the new set."""
-        with self.credentials_of(registry_id):
+        with self._credentials_of(registry_id):
             with self._lock:
                 unsettled = registry_id in self._unsettled_revokes
             if unsettled:
@@ -198,7 +198,7 @@ class Session:
         from nodion_pulumi._recovery import settle_lost_revoke
         from nodion_pulumi._retry import may_have_been_applied
 
-        with self.credentials_of(registry_id), self._writing():
+        with self._credentials_of(registry_id), self._writing():
             try:
                 self._client().delete_credentials(registry_id, resend_lost_answer=False)
             except NodionError as error:
@@ -212,8 +212,9 @@ class Session:
                     raise
 
     def resend_revoke(self, registry_id: str) -> None:
-        """Send the revoke again, for a recovery that holds :meth:`credentials_of` already
-        and settles a lost answer itself."""
+        """Send the revoke again without resending a lost answer: for the settlement of a
+        lost revoke, which runs inside :meth:`revoke_credentials` and so already keeps the
+        registry's mints waiting."""
         with self._writing():
             self._client().delete_credentials(registry_id, resend_lost_answer=False)
 
@@ -234,7 +235,7 @@ class Session:
             return [r for r in registries if r.id not in self._claimed]
 
     @contextmanager
-    def credentials_of(self, registry_id: str) -> Iterator[None]:
+    def _credentials_of(self, registry_id: str) -> Iterator[None]:
         """Hold the registry's credentials: a revoke and a mint of one registry never run
         at the same time in this process. Reentrant per thread is not needed: a revoke
         never mints and a mint never revokes."""

@@ -198,7 +198,7 @@ def test_the_list_is_taken_once_for_concurrent_readers(emulator, outside_client,
         assert entered.wait(timeout=30)
         # While the list call is out, the lock is free: another read of what is known
         # (nothing yet) does not block on it.
-        assert session.registry_ref(fra).id == fra
+        assert pool.submit(session.registry_ref, fra).result(timeout=30).id == fra
         others = [pool.submit(session.registry_as_listed, fra) for _ in range(3)]
         release.set()
         found = [f.result(timeout=30) for f in [first, *others]]
