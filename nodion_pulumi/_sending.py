@@ -8,6 +8,7 @@ can redact with fewer secrets or forget the note. The steps, each with one conce
 
 - :func:`send_call` repeats attempts as :class:`~nodion_pulumi._retry.RetryPolicy` decides,
   and raises the last failure;
+- :func:`_attempt` makes one request and says how it went: an :class:`Answer`, or a failure;
 - :func:`_send_capped` sends one request and reads at most :data:`MAX_RESPONSE_BYTES` of
   the body within the attempt's deadline;
 - :func:`_decoded` checks a successful answer's size and decodes its JSON;
@@ -119,59 +120,66 @@ def send_call(
     while True:
         attempt += 1
         timeout = max(0.001, min(request_timeout, deadline - policy.clock()))
-        request = http.build_request(
-            call.method,
-            call.path,
-            json=call.body,
-            timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
-        )
-        started = policy.clock()
-        retry_after: float | None = None
-        try:
-            response, content = _send_capped(http, request, started + timeout, policy.clock)
-        except httpx.RequestError as exc:
-            logger.debug(
-                "%s %s failed: %s (attempt %d)",
-                call.method,
-                request.url.path,
-                type(exc).__name__,
-                attempt,
-            )
-            outcome: Outcome = exc
-            failure: APIError | NodionConnectionError = _connection_failure(
-                call, request, exc, timeout
-            )
-            cause: BaseException | None = exc
-        else:
-            logger.debug(
-                "%s %s -> %d (attempt %d, %.3fs)",
-                call.method,
-                request.url.path,
-                response.status_code,
-                attempt,
-                policy.clock() - started,
-            )
-            if response.is_success:
-                return Answer(call, response, _decoded(call, response, content))
-            outcome = response.status_code
-            failure = error_from_response(
-                response,
-                operation=call.operation,
-                secrets=call.secrets,
-                content=content,
-                registry_id=call.registry_id,
-            )
-            cause = None
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-
+        result = _attempt(http, call, timeout, policy.clock, attempt)
+        if isinstance(result, Answer):
+            return result
         delay = policy.decide(
-            attempt, call.method, outcome, retry_after, deadline, throttled_before=throttled
+            attempt,
+            call.method,
+            result.outcome,
+            result.retry_after,
+            deadline,
+            throttled_before=throttled,
         )
-        throttled += policy.waits_out(outcome)
-        if delay is None or (not call.resend_lost_answer and may_have_been_applied(failure)):
-            raise failure from cause
-        _log_retry(call, request.url.path, outcome, delay, attempt + 1)
+        throttled += policy.waits_out(result.outcome)
+        lost_answer = may_have_been_applied(result.error)
+        if delay is None or (lost_answer and not call.resend_lost_answer):
+            raise result.error from result.cause
+        _log_retry(call, result.error.path, result.outcome, delay, attempt + 1)
         policy.sleep(delay)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """How one attempt failed: the error to raise if it is the last, the outcome the retry
+    policy judges, the server's advised wait, and the transport error behind it if any."""
+
+    error: APIError | NodionConnectionError
+    outcome: Outcome
+    retry_after: float | None = None
+    cause: BaseException | None = None
+
+
+def _attempt(
+    http: httpx.Client, call: Call, timeout: float, clock: Callable[[], float], number: int
+) -> Answer | _Failure:
+    """One request of ``call``, bounded by ``timeout``: the answer, or how it failed."""
+    request = http.build_request(
+        call.method,
+        call.path,
+        json=call.body,
+        timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
+    )
+    path = request.url.path
+    started = clock()
+    try:
+        response, content = _send_capped(http, request, started + timeout, clock)
+    except httpx.RequestError as exc:
+        logger.debug("%s %s failed: %s (attempt %d)", call.method, path, type(exc).__name__, number)
+        return _Failure(_connection_failure(call, request, exc, timeout), exc, cause=exc)
+    status = response.status_code
+    elapsed = clock() - started
+    logger.debug("%s %s -> %d (attempt %d, %.3fs)", call.method, path, status, number, elapsed)
+    if response.is_success:
+        return Answer(call, response, _decoded(call, response, content))
+    error = error_from_response(
+        response,
+        operation=call.operation,
+        secrets=call.secrets,
+        content=content,
+        registry_id=call.registry_id,
+    )
+    return _Failure(error, status, parse_retry_after(response.headers.get("Retry-After")))
 
 
 def _send_capped(
