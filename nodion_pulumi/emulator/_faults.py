@@ -1,9 +1,10 @@
 """Fault injection: what a flaky network, a rate limiter or a crashing proxy does to a client.
 
-Faults are rules matched against each /v1 request. Several latency faults may fire together
-with at most one terminal fault (status, reset_before, drop_after); rules are tried in the
-order they were added. `times` counts firings only, and `rate` is drawn from a per-fault
-`random.Random(seed)` so a seeded scenario replays identically.
+Faults are rules matched against each /v1 request. Several delays (`latency` holds the
+request before Nodion handles it, `slow_answer` holds the answer after the change is made)
+may fire together with at most one terminal fault (status, reset_before, drop_after); rules
+are tried in the order they were added. `times` counts firings only, and `rate` is drawn from
+a per-fault `random.Random(seed)` so a seeded scenario replays identically.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any, TypeGuard
 
 from nodion_pulumi.emulator._http import JSON_TYPE, Reply, reason
 
-KINDS = ("latency", "status", "reset_before", "drop_after")
+KINDS = ("latency", "slow_answer", "status", "reset_before", "drop_after")
+_DELAYS = ("latency", "slow_answer")
 _FIELDS = {"kind", "method", "path", "status", "retry_after", "seconds", "times", "rate", "seed"}
 
 _HTML_TYPE = "text/html; charset=utf-8"
@@ -80,11 +82,16 @@ class Firing:
     delay: float = 0.0
     latency_fired: bool = False
     terminal: Fault | None = None
+    # Seconds the answer waits once the change is made: the request is carried out at once,
+    # so a client that gives up meanwhile finds the change already done when it looks.
+    answer_delay: float = 0.0
 
     @property
     def kind(self) -> str | None:
         if self.terminal is not None:
             return self.terminal.kind
+        if self.answer_delay:
+            return "slow_answer"
         return "latency" if self.latency_fired else None
 
 
@@ -120,8 +127,8 @@ def parse_fault(spec: object, fault_id: str) -> Fault:
     if retry_after is not None and not (_number(retry_after) and retry_after >= 0):
         errors.append("retry_after must be a non-negative number or null")
     seconds = spec.get("seconds")
-    if kind == "latency" and not (_number(seconds) and seconds >= 0):
-        errors.append("seconds must be a non-negative number for kind latency")
+    if kind in _DELAYS and not (_number(seconds) and seconds >= 0):
+        errors.append(f"seconds must be a non-negative number for kind {kind}")
     times = spec.get("times", 1)
     if times is not None and not (
         isinstance(times, int) and not isinstance(times, bool) and times >= 1
@@ -142,7 +149,7 @@ def parse_fault(spec: object, fault_id: str) -> Fault:
         path=path,
         status=status if kind == "status" else None,
         retry_after=float(retry_after) if retry_after is not None else None,
-        seconds=float(seconds) if kind == "latency" and seconds is not None else None,
+        seconds=float(seconds) if kind in _DELAYS and seconds is not None else None,
         times=times,
         rate=float(rate),
         seed=seed,
@@ -173,7 +180,7 @@ class FaultSet:
             self._faults.clear()
 
     def select(self, method: str, path: str) -> Firing:
-        delay, latency_fired = 0.0, False
+        delay, latency_fired, answer_delay = 0.0, False, 0.0
         with self._lock:
             for fault in self._faults:
                 if not fault.applies_to(method, path):
@@ -187,8 +194,11 @@ class FaultSet:
                     delay += fault.seconds or 0.0
                     latency_fired = True
                     continue
-                return Firing(delay, latency_fired, fault)
-        return Firing(delay, latency_fired, None)
+                if fault.kind == "slow_answer":
+                    answer_delay += fault.seconds or 0.0
+                    continue
+                return Firing(delay, latency_fired, fault, answer_delay)
+        return Firing(delay, latency_fired, None, answer_delay)
 
 
 def status_fault_reply(fault: Fault) -> Reply:

@@ -178,6 +178,9 @@ class _Handler(TrackedHandler):
             self._reset()
             return
         record(reply.status, firing.kind)
+        if firing.answer_delay:
+            # Logged above, when the change was made: the log orders what Nodion did.
+            time.sleep(firing.answer_delay)
         self._send(reply)
 
     def _read_body(self) -> tuple[bytes, Reply | None]:

@@ -87,6 +87,27 @@ def test_latency_delays_then_answers_normally(emulator: Emulator, api: httpx.Cli
     assert emulator.admin.requests()[-1]["fault"] is None
 
 
+def test_a_slow_answer_comes_after_the_change_is_made(emulator: Emulator) -> None:
+    emulator.admin.add_fault("slow_answer", method="POST", seconds=1.0)
+    with (
+        httpx.Client(
+            base_url=emulator.url,
+            headers={"Authorization": "Bearer test-token"},
+            trust_env=False,
+            timeout=0.1,
+        ) as impatient,
+        pytest.raises(httpx.TimeoutException),
+    ):
+        impatient.post("/container_registries", json={"name": "slow", "registry_type": "ghcr"})
+    # Logged when the change was made, not when the answer left.
+    deadline = time.monotonic() + 10
+    while not emulator.admin.requests() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    [entry] = emulator.admin.requests()
+    assert (entry["status"], entry["fault"]) == (200, "slow_answer")
+    assert [r["name"] for r in _externals(emulator)] == ["slow"]
+
+
 def test_reset_before_means_the_write_did_not_happen(emulator: Emulator, api: httpx.Client) -> None:
     emulator.admin.add_fault("reset_before", method="POST")
     with pytest.raises(DROPPED):
