@@ -19,10 +19,11 @@ import pytest
 from pulumi import automation as auto
 
 from nodion_devkit.nodion_stack import NodionStack
+from nodion_pulumi._facts import REGISTRY_CREDENTIALS_TYPE
 
 pytestmark = pytest.mark.engine
 
-CREDENTIALS = "nodion:RegistryCredentials"
+CREDENTIALS = REGISTRY_CREDENTIALS_TYPE
 HOSTNAME = "registry.fra.nodion.net"
 SPEC = {"credentials": [{"resource": "fra", "region": "fra"}]}
 

@@ -14,11 +14,12 @@ import pytest
 from pulumi import automation as auto
 
 from nodion_devkit.nodion_stack import NodionStack
+from nodion_pulumi._facts import REGISTRY_CREDENTIALS_TYPE
 from nodion_pulumi._verify import Verdict, verify_credentials
 
 pytestmark = pytest.mark.engine
 
-CREDENTIALS = "nodion:RegistryCredentials"
+CREDENTIALS = REGISTRY_CREDENTIALS_TYPE
 SPEC = {"credentials": [{"resource": "fra", "region": "fra"}, {"resource": "nbg", "region": "nbg"}]}
 
 

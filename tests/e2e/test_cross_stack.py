@@ -9,6 +9,7 @@ from pulumi import automation as auto
 
 from nodion_devkit.engine import REPO_ROOT
 from nodion_devkit.nodion_stack import NodionStack
+from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE
 
 pytestmark = pytest.mark.engine
 
@@ -42,7 +43,7 @@ def test_cross_stack_registers_the_captured_credentials_as_a_custom_registry(
     [registry] = [r for r in consumer.emulator.admin.registries() if r["id"] == registry_id]
     assert registry["registry_type"] == "custom"
     assert registry["name"] == "Nodion registry fra"
-    [state] = consumer.resources("nodion:ContainerRegistry")
+    [state] = consumer.resources(CONTAINER_REGISTRY_TYPE)
     assert "ciphertext" in state["outputs"]["password"]
     assert "ciphertext" in state["inputs"]["password"]
 

@@ -10,6 +10,7 @@ import pytest
 from pulumi import automation as auto
 
 from nodion_devkit.nodion_stack import NodionStack
+from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE
 
 pytestmark = pytest.mark.engine
 
@@ -100,7 +101,7 @@ def test_update_and_delete_under_a_fault_converge(
     admin.add_fault(method="DELETE", path=ONE, **fault)
     stack.destroy()
     assert _external(stack) == []
-    assert stack.resources("nodion:ContainerRegistry") == []
+    assert stack.resources(CONTAINER_REGISTRY_TYPE) == []
 
 
 def test_refresh_retries_a_failing_list(nodion_stack: Callable[..., NodionStack]) -> None:

@@ -26,6 +26,7 @@ import pytest
 from pulumi import automation as auto
 
 from nodion_devkit.engine import PROGRAMS, REPO_ROOT, Engine
+from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE, REGISTRY_CREDENTIALS_TYPE
 from nodion_pulumi.emulator import Emulator
 
 pytestmark = pytest.mark.engine
@@ -238,7 +239,7 @@ def test_a_disallowed_host_is_blocked_when_allowed_hosts_are_configured(
     assert proc.returncode != 0, output
     [line] = _violations(output, "nodion-allowed-registry-hosts")
     assert line.startswith("- [mandatory]")
-    assert "(pulumi-python:dynamic/nodion:ContainerRegistry: mirror)" in line
+    assert f"({CONTAINER_REGISTRY_TYPE}: mirror)" in line
     assert "uses registry host 'registry.evil.example:5000'" in output
     assert emulator.admin.writes() == []
     for secret in ("gh-t", "m-p"):
@@ -292,11 +293,11 @@ def test_docker_hub_without_credentials_warns_but_passes(
     assert preview.returncode == 0, output
     [line] = _violations(output, "nodion-docker-hub-authenticated")
     assert line.startswith("- [advisory]")
-    assert "(pulumi-python:dynamic/nodion:ContainerRegistry: hub)" in line
+    assert f"({CONTAINER_REGISTRY_TYPE}: hub)" in line
     assert "pulls from Docker Hub without credentials" in output
     [line] = _violations(output, "nodion-credentials-protected")
     assert line.startswith("- [advisory]")
-    assert "(pulumi-python:dynamic/nodion:RegistryCredentials: fra-push)" in line
+    assert f"({REGISTRY_CREDENTIALS_TYPE}: fra-push)" in line
     assert emulator.admin.writes() == []
 
     mandatory = project.run("preview", config={"nodion-docker-hub-authenticated": "mandatory"})
@@ -377,5 +378,5 @@ def test_a_pulumi_new_project_runs_the_pack_on_its_virtualenv_with_no_extra_vari
     assert _pack_line(installed) in output
     [line] = _violations(output, "nodion-docker-hub-authenticated")
     assert line.startswith("- [mandatory]")
-    assert "(pulumi-python:dynamic/nodion:ContainerRegistry: hub)" in line
+    assert f"({CONTAINER_REGISTRY_TYPE}: hub)" in line
     assert emulator.admin.writes() == []

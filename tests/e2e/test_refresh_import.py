@@ -9,11 +9,12 @@ from pulumi import automation as auto
 
 from nodion_devkit.nodion_stack import TOKEN, NodionStack
 from nodion_pulumi import NodionClient, resolve_settings
+from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE, REGISTRY_CREDENTIALS_TYPE
 
 pytestmark = pytest.mark.engine
 
-REGISTRY = "nodion:ContainerRegistry"
-CREDENTIALS = "nodion:RegistryCredentials"
+REGISTRY = CONTAINER_REGISTRY_TYPE
+CREDENTIALS = REGISTRY_CREDENTIALS_TYPE
 
 
 @pytest.mark.compat
@@ -145,7 +146,7 @@ def test_engine_import_is_refused_for_dynamic_resources(
     stack.up()
     result = stack.engine.cli(
         "import",
-        "pulumi-python:dynamic/nodion:ContainerRegistry",
+        CONTAINER_REGISTRY_TYPE,
         "legacy",
         existing_id,
         "--yes",
