@@ -90,6 +90,9 @@ BAD_REGISTRY_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("host-path", host("registry.example.com/team/app"), "hostname", "use 'registry.example.com'"),
     ("host-space", host("registry example.com"), "hostname", "must not contain spaces"),
     ("host-newline", host("registry.example.com\n"), "hostname", "must not contain spaces"),
+    # Refused, not trimmed as a name is: a host is typed, so a space in it is a mistake.
+    ("host-trailing", host("registry.example.com "), "hostname", "must not contain spaces"),
+    ("host-wide-space", host("\u3000registry.example.com"), "hostname", "must not contain"),
     ("host-control", host("registry\x07.example.com"), "hostname", "control characters"),
     ("host-empty", host(""), "hostname", "must not be blank"),
     ("host-int", host(5000), "hostname", "must be a string (got int)"),
