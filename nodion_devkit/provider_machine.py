@@ -98,7 +98,7 @@ fault_specs = st.builds(
     FaultSpec,
     method=st.sampled_from(["GET", "POST", "PATCH", "DELETE"]),
     kind=st.sampled_from(["429", "500", "503", "latency", "drop_after", "reset_before"]),
-    times=st.integers(1, 3),
+    times=st.integers(1, 4),
 )
 # Most commands meet no fault; some meet one, a few two (on different methods, so that no
 # request meets both and the wait for held-back answers stays exact).
@@ -165,6 +165,10 @@ class ProviderMachine(RuleBasedStateMachine):
         self.held_elsewhere: set[str] = set()
         self.secrets: set[str] = {fuzzing.TOKEN}
         self.faulted = False
+        self.only_throttled = False
+        # Judgements of the running command, made once its held-back answers have landed:
+        # a request that lands late can still change the truth.
+        self._judgements: list[Callable[[], None]] = []
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -179,6 +183,8 @@ class ProviderMachine(RuleBasedStateMachine):
         for fault in fault_list:
             self.admin.add_fault(**fault.admin_arguments())
         self.faulted = bool(fault_list)
+        # "Come back later" alone must never fail a command: it is waited out.
+        self.only_throttled = self.faulted and all(f.kind in ("429", "503") for f in fault_list)
         self.tally.commands += 1
         try:
             with fuzzing.isolated_process_state():
@@ -187,6 +193,9 @@ class ProviderMachine(RuleBasedStateMachine):
             wait_for_faulted_answers(self.admin, timeout=LATE_BY * 8)
             self.tally.faults_fired += sum(int(f["fired"]) for f in self.admin.faults())
             self.admin.clear_faults()
+        judgements, self._judgements = self._judgements, []
+        for judge in judgements:
+            judge()
         # Someone else's set that is gone is nobody's any more.
         truth = registries_by_id(self.emulator)
         self.held_elsewhere = {
@@ -194,6 +203,10 @@ class ProviderMachine(RuleBasedStateMachine):
             for registry_id in self.held_elsewhere
             if truth[registry_id]["secret_digest"] is not None
         }
+
+    def _later(self, judge: Callable[[], None]) -> None:
+        """Judge once the running command's held-back answers have landed."""
+        self._judgements.append(judge)
 
     def _call(self, operation: Callable[[], _T]) -> Outcome:
         """Run one provider method as the engine would; a foreign exception propagates."""
@@ -207,6 +220,8 @@ class ProviderMachine(RuleBasedStateMachine):
                 self.tally.errors += 1
                 kind = type(error).__name__
                 self.tally.error_kinds[kind] = self.tally.error_kinds.get(kind, 0) + 1
+        throttled_out = self.only_throttled and outcome.error is not None
+        assert not throttled_out, f"a command failed on throttling alone: {outcome.error}"
         outcome.warnings = stderr.getvalue()
         outcome.messages = [outcome.warnings]
         if outcome.error is not None:
@@ -278,7 +293,8 @@ class ProviderMachine(RuleBasedStateMachine):
                     )
                     self._remember(result.outs)
                 else:
-                    self._left_behind_registries(slot, created.error)
+                    error = created.error
+                    self._later(lambda: self._left_behind_registries(slot, error))
                 return
             checked = self._call(lambda: self.registries.check(held.inputs, declared))
             if self._check_failures_are_reported(checked):
@@ -314,7 +330,11 @@ class ProviderMachine(RuleBasedStateMachine):
             deleted = self._call(lambda: self.registries.delete(held.id, held.outs))
             if deleted.error is None:
                 del self.held_registries[slot]
-                assert held.id not in registries_by_id(self.emulator), "deleted, yet still there"
+
+                def gone() -> None:
+                    assert held.id not in registries_by_id(self.emulator), "deleted, still there"
+
+                self._later(gone)
 
     @rule(slot=st.sampled_from(sorted(REGISTRY_SLOTS)))
     def delete_registry_outside(self, slot: str) -> None:
@@ -356,7 +376,7 @@ class ProviderMachine(RuleBasedStateMachine):
             checked = self._call(lambda: self.credentials.check({}, declared))
             failures = self._check_failures_are_reported(checked)
             if failures:
-                self._follow_check_advice(region, failures)
+                self._later(lambda: self._follow_check_advice(region, failures))
                 return
             self._create_credentials(region, dict(checked.value.inputs))
 
@@ -377,10 +397,15 @@ class ProviderMachine(RuleBasedStateMachine):
             self._remember(outs)
             self.held_credentials[region] = Held(registry_id, outs, inputs)
             self.changed_outside.discard(region)
-            holds = holds_password(self.emulator, registry_id, outs["password"])
-            assert holds, "the created credentials are not the set Nodion holds"
+
+            def captured() -> None:
+                holds = holds_password(self.emulator, registry_id, outs["password"])
+                assert holds, "the stack holds a password Nodion does not have"
+
+            self._later(captured)
             return
-        self._follow_error_advice(region, created.error)
+        error = created.error
+        self._later(lambda: self._follow_error_advice(region, error))
 
     def _follow_error_advice(self, region: str, error: NodionError) -> None:
         """Credentials nobody holds may stay on the registry only if the error names the
@@ -414,8 +439,12 @@ class ProviderMachine(RuleBasedStateMachine):
             if deleted.error is None:
                 del self.held_credentials[region]
                 if held.id not in self.held_elsewhere and region not in self.changed_outside:
-                    entry = registries_by_id(self.emulator)[held.id]
-                    assert entry["secret_digest"] is None, "revoked, yet Nodion still has them"
+
+                    def revoked() -> None:
+                        entry = registries_by_id(self.emulator)[held.id]
+                        assert entry["secret_digest"] is None, "revoked, yet Nodion has them"
+
+                    self._later(revoked)
 
     @rule(region=st.sampled_from(REGIONS))
     def revoke_credentials_outside(self, region: str) -> None:
@@ -462,15 +491,16 @@ class ProviderMachine(RuleBasedStateMachine):
                     held.outs, held.inputs = dict(read.value.outs), dict(read.value.inputs)
                     if region in self.changed_outside:
                         # Kept although changed outside: only if Nodion still has them.
-                        held_password = held.outs["password"]
-                        assert holds_password(self.emulator, held.id, held_password), (
-                            "a refresh kept credentials Nodion no longer has"
-                        )
+                        self._later(functools.partial(self._still_held, held))
         if not failed:
             self.changed_outside.clear()
             if not fault:
                 self._assert_state_is_the_truth()
         return failed
+
+    def _still_held(self, held: Held) -> None:
+        holds = holds_password(self.emulator, held.id, held.outs["password"])
+        assert holds, "a refresh kept credentials Nodion no longer has"
 
     def _assert_state_is_the_truth(self) -> None:
         truth = registries_by_id(self.emulator)
@@ -547,12 +577,13 @@ def served_environment(emulator: Emulator) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run(emulator: Emulator, run_settings: settings) -> Tally:
+def run(emulator: Emulator, run_settings: settings, tally: Tally | None = None) -> Tally:
     """Run the machine against ``emulator`` (which must serve its registries, in the
     environment of :func:`served_environment`); each example starts from the emulator's
-    state as it is now. Returns what the runs did."""
+    state as it is now. Counts what the runs did in ``tally`` (also when a run fails) and
+    returns it."""
     initial = emulator.export_state()
-    tally = Tally()
+    tally = tally if tally is not None else Tally()
 
     def machine() -> ProviderMachine:
         return ProviderMachine(emulator, initial, tally)

@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from nodion_devkit.nodion_stack import NodionStack
+from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE, REGISTRY_CREDENTIALS_TYPE
 from nodion_pulumi._verify import Verdict, verify_credentials
 
-REGISTRY = "nodion:ContainerRegistry"
-CREDENTIALS = "nodion:RegistryCredentials"
+# The resources' type tokens as the engine records them (the state's "type" field).
+REGISTRY = CONTAINER_REGISTRY_TYPE
+CREDENTIALS = REGISTRY_CREDENTIALS_TYPE
 
 
 @dataclass(frozen=True)
