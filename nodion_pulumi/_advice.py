@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from nodion_pulumi._config import DEFAULT_API_URL
 from nodion_pulumi._errors import (
     AuthenticationError,
     CredentialsAlreadyExistError,
@@ -28,7 +29,6 @@ __all__ = ["URL_SETTING", "advice_for", "advise"]
 
 # Where to change the API URL, named by every message about reaching the wrong place.
 URL_SETTING = "`nodion:apiUrl` (or NODION_API_URL)"
-DEFAULT_API_URL = "https://api.nodion.com/v1"
 
 _E = TypeVar("_E", bound=NodionError)
 

@@ -105,7 +105,10 @@ def _with_client(command: str, action: Action) -> Callable[[argparse.Namespace],
             with NodionClient(resolve_settings({})) as client:
                 return action(client, args)
         except NodionError as error:
-            print(f"{command}: {error}", file=sys.stderr)
+            # The same advice a Pulumi run gives: which setting to fix, which command next.
+            from nodion_pulumi._advice import advise
+
+            print(f"{command}: {advise(error)}", file=sys.stderr)
             return EXIT_FAILED
 
     return handler

@@ -166,3 +166,13 @@ def test_a_wrong_token_fails_with_one_line_and_exit_1(emulator: Emulator) -> Non
     [line] = done.stderr.splitlines()
     assert line.startswith("nodion-pulumi registries: list container registries failed: HTTP 401")
     assert "Traceback" not in done.stderr
+    assert "NODION_API_TOKEN" in line  # the setting to fix, as a Pulumi run names it
+
+
+def test_nothing_listening_names_the_url_setting(emulator: Emulator) -> None:
+    done = run(emulator, "registries", NODION_API_URL="http://127.0.0.1:9/v1")
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert "could not reach Nodion" in line
+    assert "NODION_API_URL" in line
+    assert "nodion-pulumi emulator" in line
