@@ -66,11 +66,11 @@ CONFIG_KEYS = (
     CONFIG_VERIFY_CREDENTIALS,
 )
 
+# One line, like every message of ours: a line break would be escaped when printed.
 MISSING_TOKEN_MESSAGE = (
-    "No Nodion API token is configured. Set one for this stack with\n"
-    f"    pulumi config set --secret {CONFIG_API_TOKEN} <token>\n"
-    "or in the environment with\n"
-    f"    export {ENV_API_TOKEN}=<token>"
+    "No Nodion API token is configured. Set one for this stack with "
+    f"pulumi config set --secret {CONFIG_API_TOKEN} <token> "
+    f"or in the environment with export {ENV_API_TOKEN}=<token>"
 )
 
 

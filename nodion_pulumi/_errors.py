@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pulumi.errors import RunError
 
 from nodion_pulumi._error_body import extract_messages
+from nodion_pulumi._printable import printable
 
 if TYPE_CHECKING:
     import httpx
@@ -86,9 +87,11 @@ class NodionError(RunError):
     """Base class of every error raised by this package.
 
     ``str(error)`` is the facts (:meth:`factual_message`) followed by ``advice`` when
-    advice is set. Advice is what a Pulumi user should do about the failure; it is set only
-    at the Pulumi boundary, by :func:`nodion_pulumi._advice.advise`, so that a plain
-    client user reads facts without Pulumi instructions.
+    advice is set, with control and format characters shown as escapes
+    (:func:`nodion_pulumi._printable.printable`). Advice is what a Pulumi user should do
+    about the failure; it is set only at the Pulumi boundary, by
+    :func:`nodion_pulumi._advice.advise`, so that a plain client user reads facts without
+    Pulumi instructions.
     """
 
     advice: str | None = None
@@ -98,8 +101,10 @@ class NodionError(RunError):
         return super().__str__()
 
     def __str__(self) -> str:
+        # Every message is made printable here, where it is composed: its facts quote names,
+        # hostnames and messages that Nodion sent, and a message ends up on terminals.
         facts = self.factual_message()
-        return f"{facts}. {self.advice}" if self.advice else facts
+        return printable(f"{facts}. {self.advice}" if self.advice else facts)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only constructors defeat Exception's default pickling, and errors do
