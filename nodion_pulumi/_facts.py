@@ -102,12 +102,28 @@ def region_slug_of(hostname: str) -> str | None:
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names this machine: the one place plain HTTP cannot be intercepted,
-    and the only place an emulator without real security may listen by default."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    """Whether ``host`` names this machine: exactly ``127.0.0.0/8``, ``localhost`` and
+    ``::1`` (bracketed or not), the one place plain HTTP cannot be intercepted and the only
+    place an emulator without real security may listen by default.
+
+    Nothing wider: a name under ``.localhost`` or with a trailing dot may be asked of DNS,
+    and an IPv4-mapped IPv6 address is a spelling other tools read differently. Every
+    loopback rule of the package (the API URL, the registry check, the emulator's bind
+    address) calls this one definition.
+    """
+    if host.lower() == "localhost":
         return True
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        if ":" not in host:
+            return False  # brackets hold IPv6 only
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address):
+        return address == ipaddress.IPv6Address("::1")
+    return address in _IPV4_LOOPBACK
+
+
+_IPV4_LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")

@@ -97,8 +97,19 @@ def test_a_regions_hostname_names_the_region() -> None:
         ("::1", True),
         ("[::1]", True),
         ("localhost", True),
-        ("LOCALHOST.", True),
-        ("api.localhost", True),
+        ("LOCALHOST", True),
+        # Exactly 127.0.0.0/8, localhost and [::1] (DESIGN 3a): a name under .localhost or a
+        # trailing dot may be asked of DNS, and a mapped or bracketed IPv4 form is another
+        # spelling that a second definition would read differently.
+        ("localhost.", False),
+        ("api.localhost", False),
+        ("x.localhost", False),
+        ("[127.0.0.1]", False),
+        ("::ffff:127.0.0.1", False),
+        ("[::ffff:7f00:1]", False),
+        ("127.0.0.1.", False),
+        ("0:0:0:0:0:0:0:1", True),
+        ("[::1", False),
         ("10.0.0.1", False),
         ("0.0.0.0", False),  # noqa: S104 (a value under test, not a bind address)
         ("192.0.2.10", False),
