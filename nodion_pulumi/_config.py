@@ -97,7 +97,10 @@ def _validate_api_url(value: str, source: str) -> str:
             f"{source} must not contain a user name or password; set the API token with "
             f"{CONFIG_API_TOKEN} or {ENV_API_TOKEN} instead"
         )
-    shown = repr(value) if len(value) <= 200 else "the given URL"
+    # Shown as scheme, host and path only: a query or fragment may carry a key
+    # ("?api_key=..."), and the point of the message is which URL is wrong, not its secrets.
+    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    shown = repr(bare) if len(bare) <= 200 else "the given URL"
     if parts.scheme not in ("https", "http") or not host:
         raise ConfigurationError(f"{source}={shown} is not usable: {valid}")
     if parts.scheme == "http" and not is_loopback_host(host):

@@ -261,3 +261,21 @@ def test_resolved_settings_are_validated_once_and_equal_direct_ones(monkeypatch)
     assert resolved == direct
     assert hash(resolved) == hash(direct)
     assert pickle.loads(pickle.dumps(resolved)) == direct  # noqa: S301 - our own bytes
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://api.nodion.com/v1?api_key=k3y-s3cr3t-value", "'https://api.nodion.com/v1'"),
+        ("https://api.nodion.com/v1#api_key=k3y-s3cr3t-value", "'https://api.nodion.com/v1'"),
+        ("http://api.nodion.com/v1?api_key=k3y-s3cr3t-value", "'http://api.nodion.com/v1'"),
+        ("ftp://api.nodion.com/v1?api_key=k3y-s3cr3t-value", "'ftp://api.nodion.com/v1'"),
+    ],
+)
+def test_a_bad_api_url_is_shown_without_its_query_or_fragment(url: str, shown: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings({"nodion:apiToken": "t", "nodion:apiUrl": url}, {})
+    message = str(caught.value)
+    assert message.startswith(f"nodion:apiUrl={shown} ")
+    assert "k3y-s3cr3t" not in message
+    assert "api_key" not in message
