@@ -7,23 +7,31 @@ authentication flow:
 
 1. ``GET https://{hostname}/v2/`` without credentials. A ``401`` names how to log in.
 2. ``Bearer realm=...,service=...``: ``GET {realm}?service=...&account={username}`` with HTTP
-   Basic credentials; ``200`` means valid, ``401``/``403`` rejected. ``Basic``: the same
-   ``GET /v2/`` with Basic credentials; ``200`` valid, ``401`` rejected.
-3. Anything else (an open registry answering ``200`` anonymously, a timeout, a ``5xx``, an
-   answer outside the protocol) proves nothing either way: unknown.
+   Basic credentials; ``200`` means valid, ``401`` rejected. ``Basic``: the same ``GET /v2/``
+   with Basic credentials; ``200`` valid, ``401`` rejected.
+3. Anything else proves nothing either way: unknown. That includes a ``403``: a firewall, a
+   geo-block or a rate limit answers it to a good password too, and "rejected" makes refresh
+   drop the only copy of the password, so only a ``401`` may say so. Also unknown: an open
+   registry answering ``200`` anonymously, a timeout, a ``5xx``, an answer outside the
+   protocol, and any exception at all.
 
 The password is a secret that outlives this check, so where it may go is narrow: only to the
-registry's own host or to the token realm the registry names, only over https (plain http only
-for a loopback host), never following a redirect, and never into a message. Like ``docker``
-and ``crane``, the requests honour the standard environment (``HTTPS_PROXY``, ``NO_PROXY``,
-``SSL_CERT_FILE``, ``SSL_CERT_DIR``): that is how a company proxy, a private CA, or a local
-emulator of Nodion's registries is reached, with nothing special-cased for tests.
+registry's own host or to the token realm the registry names, only over https, never following
+a redirect, and never into a message. Plain http is used only when the registry itself is a
+loopback host (:func:`~nodion_pulumi._facts.is_loopback_host`), and a realm on plain http only
+on that same host; such requests never go through a proxy, which would receive the password in
+clear. Like ``docker`` and ``crane``, https requests honour the standard environment
+(``HTTPS_PROXY``, ``NO_PROXY``, ``SSL_CERT_FILE``, ``SSL_CERT_DIR``): that is how a company
+proxy, a private CA, or a local emulator of Nodion's registries is reached, with nothing
+special-cased for tests.
 
-A refresh may verify many credentials at once, so each check is bounded: a short timeout per
-request, at most one retry (under :class:`~nodion_pulumi._retry.RetryPolicy`), and a few
-checks at a time per process. The limit and the pooled clients are process state, which this
-module does not keep: the caller passes a client (see :func:`new_verifier_client` and
-:func:`verifier_environment`) and holds a slot of :data:`MAX_CONCURRENT_VERIFICATIONS`.
+A refresh may verify many credentials at once, and a registry may be slow on purpose, so each
+check is bounded: a short timeout per request, at most one retry (under
+:class:`~nodion_pulumi._retry.RetryPolicy`), a wall-clock deadline for the whole check, no
+answer body read at all (the status and headers decide), and a few checks at a time per
+process. The limit and the pooled clients are process state, which this module does not keep:
+the caller passes a client (see :func:`new_verifier_client` and :func:`verifier_environment`)
+and holds a slot of :data:`MAX_CONCURRENT_VERIFICATIONS`.
 """
 
 from __future__ import annotations
@@ -32,9 +40,13 @@ import contextlib
 import enum
 import os
 import re
+import socket
+import threading
+import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -48,6 +60,7 @@ __all__ = [
     "MAX_CONCURRENT_VERIFICATIONS",
     "VERIFY_ATTEMPTS",
     "VERIFY_BACKOFF",
+    "VERIFY_DEADLINE_FACTOR",
     "VERIFY_TIMEOUT",
     "Verdict",
     "Verification",
@@ -61,6 +74,7 @@ __all__ = [
 VERIFY_TIMEOUT = 10.0  # seconds one request to a registry may take
 VERIFY_ATTEMPTS = 2  # the first request and at most one retry, after a transport error or a 5xx
 VERIFY_BACKOFF = 0.25  # seconds (jittered) before that retry
+VERIFY_DEADLINE_FACTOR = 2  # a whole check may take this many timeouts: a ping and a login
 MAX_CONCURRENT_VERIFICATIONS = 4  # checks running at once in one provider process
 
 # The environment a registry client honours: a pooled verifier client is good for one
@@ -68,6 +82,8 @@ MAX_CONCURRENT_VERIFICATIONS = 4  # checks running at once in one provider proce
 _ENVIRONMENT = (
     "HTTPS_PROXY",
     "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
     "NO_PROXY",
     "no_proxy",
     "SSL_CERT_FILE",
@@ -157,10 +173,34 @@ def verifier_environment() -> tuple[str | None, ...]:
 def new_verifier_client(
     timeout: float = VERIFY_TIMEOUT, *, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
-    """A client for asking registries, honouring the proxy and CA environment like
-    ``docker login`` does. Pooled by the caller, it lets a refresh of many credentials reuse
-    connections and build one TLS context."""
-    return new_http_client(timeout=httpx.Timeout(timeout), transport=transport, trust_env=True)
+    """A client for asking registries over https, honouring the proxy and CA environment
+    like ``docker login`` does. Pooled by the caller, it lets a refresh of many credentials
+    build one TLS context.
+
+    It keeps no idle connection: the check's deadline ends a slow answer by shutting down
+    the sockets the check itself opened, which a connection reused from an earlier check
+    would not be among. Plain http never goes through this client (see
+    :func:`_direct_client`)."""
+    return new_http_client(
+        timeout=httpx.Timeout(timeout),
+        transport=transport,
+        trust_env=True,
+        limits=_NO_IDLE_CONNECTIONS,
+    )
+
+
+def _direct_client(timeout: float, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """The client for a loopback registry's plain http: never through a proxy, whatever
+    ``HTTP_PROXY`` or ``ALL_PROXY`` say, since a proxy would receive the password in clear."""
+    return new_http_client(
+        timeout=httpx.Timeout(timeout),
+        transport=transport,
+        trust_env=False,
+        limits=_NO_IDLE_CONNECTIONS,
+    )
+
+
+_NO_IDLE_CONNECTIONS = httpx.Limits(max_connections=None, max_keepalive_connections=0)
 
 
 def verification_policy(timeout: float = VERIFY_TIMEOUT) -> RetryPolicy:
@@ -184,26 +224,117 @@ def verify_credentials(
     *,
     client: httpx.Client | None = None,
     timeout: float = VERIFY_TIMEOUT,
+    deadline: float | None = None,
     transport: httpx.BaseTransport | None = None,
     retry: RetryPolicy | None = None,
 ) -> Verification:
     """Ask the registry at ``hostname`` (``host[:port]``) whether it accepts the credentials.
 
-    Never raises for anything the registry or the network does: those are verdicts.
-    ``client`` is a pooled client (:func:`new_verifier_client`); without one, a short-lived
-    client is built for this check, on ``transport`` if given (tests replace the network
-    with it). ``retry`` defaults to :func:`verification_policy`.
+    Never raises: whatever the registry, the network or a malformed answer does becomes a
+    verdict. ``client`` is a pooled https client (:func:`new_verifier_client`); without one,
+    a short-lived client is built for this check, on ``transport`` if given (tests replace
+    the network with it). ``deadline`` is the wall-clock bound of the whole check in
+    seconds (default: two ``timeout``\\ s, a ping and a login). ``retry`` defaults to
+    :func:`verification_policy`.
     """
     # A path, a login or a space would send the request somewhere the registry is not.
     problem = hostname_problem(hostname)
     if problem is not None:
         return Verification(Verdict.UNKNOWN, f"the registry hostname {problem}")
-    scheme = "http" if is_loopback_host(httpx.URL(f"https://{hostname}/").host) else "https"
     policy = retry if retry is not None else verification_policy(timeout)
-    with contextlib.ExitStack() as owned:
-        if client is None:
-            client = owned.enter_context(new_verifier_client(timeout, transport=transport))
-        return _Exchange(client, policy, hostname, username, password).run(scheme)
+    seconds = deadline if deadline is not None else VERIFY_DEADLINE_FACTOR * timeout
+    try:
+        with contextlib.ExitStack() as owned:
+            host = httpx.URL(f"https://{hostname}/").host
+            if is_loopback_host(host):
+                scheme = "http"
+                client = owned.enter_context(_direct_client(timeout, transport))
+            else:
+                scheme = "https"
+                if client is None:
+                    client = owned.enter_context(new_verifier_client(timeout, transport=transport))
+            check = owned.enter_context(_Deadline(seconds))
+            exchange = _Exchange(client, policy, check, timeout, hostname, host, username, password)
+            return exchange.run(scheme)
+    except Exception as exc:  # a verdict, never a traceback (DESIGN 3a)
+        failure = redact(f"{type(exc).__name__}: {exc}", (password,))
+        return Verification(
+            Verdict.UNKNOWN, f"the check of {hostname} failed unexpectedly ({failure})"
+        )
+
+
+class _Deadline:
+    """The wall-clock end of one check.
+
+    httpx's timeouts bound each read, not an answer: a registry sending one byte a second
+    never trips a read timeout and can hold a check for as long as it likes. So the check
+    records every socket it opens (httpcore's ``trace`` extension reports each connection
+    and TLS stream) and, when its time is up, shuts them down from a timer thread; the read
+    in progress then ends with an error, and the check with an unknown verdict.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._passed = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._timer.cancel()
+
+    @property
+    def passed(self) -> bool:
+        with self._lock:
+            return self._passed or time.monotonic() >= self._ends
+
+    def remaining(self) -> float:
+        return max(0.0, self._ends - time.monotonic())
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: note the socket of each new connection or TLS stream."""
+        if not event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            return
+        stream = info.get("return_value")
+        found = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(found, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(found)
+            passed = self._passed
+        if passed:
+            _shut(found)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._passed = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    """End every read and write on ``sock`` at once, from any thread. The plain socket call
+    also for a TLS socket: it acts on the file descriptor and leaves the TLS object, which
+    the reading thread is using, alone."""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What a check uses of an answer: its status and headers. The body is never read, so
+    an answer of any size costs nothing."""
+
+    status_code: int
+    headers: httpx.Headers
+    url: httpx.URL
 
 
 @dataclass(frozen=True)
@@ -212,7 +343,10 @@ class _Exchange:
 
     _client: httpx.Client
     _policy: RetryPolicy
+    _deadline: _Deadline
+    _timeout: float
     _hostname: str
+    _host: str  # the host part of _hostname, as httpx spells it
     _username: str
     _password: str = field(repr=False)
 
@@ -234,7 +368,7 @@ class _Exchange:
             if challenge.scheme == "bearer" and challenge.params.get("realm"):
                 return self._login_at_realm(challenge.params)
         if any(challenge.scheme == "basic" for challenge in challenges):
-            return self._verdict_of_login(self._get_retrying(ping, login=True), rejected=(401,))
+            return self._verdict_of_login(self._get_retrying(ping, login=True))
         return Verification(
             Verdict.UNKNOWN,
             f"{self._hostname} answered HTTP 401 without a Bearer or Basic challenge",
@@ -244,54 +378,68 @@ class _Exchange:
         realm = params["realm"]
         try:
             url = httpx.URL(realm)
-        except (httpx.InvalidURL, ValueError):
+            _ = url.host  # decodes an IDNA name, which may fail (``https://xn--/t``)
+        except Exception:  # httpx.InvalidURL, an IDNA error, ...
             return Verification(Verdict.UNKNOWN, f"{self._hostname} names an invalid token realm")
-        safe = url.scheme == "https" or (url.scheme == "http" and is_loopback_host(url.host))
-        if not safe or not url.host:
+        if not self._may_receive_password(url):
             return Verification(
                 Verdict.UNKNOWN,
                 f"{self._hostname} names a token realm that is not https ({url.scheme}://"
-                f"{url.host}); the password is not sent there",
+                f"{url.host}); the password is not sent there (plain http only to a loopback "
+                "registry's own host)",
             )
         query = {"account": self._username}
         if params.get("service"):
             query["service"] = params["service"]
         url = url.copy_merge_params(query)
-        return self._verdict_of_login(self._get_retrying(url, login=True), rejected=(401, 403))
+        return self._verdict_of_login(self._get_retrying(url, login=True))
 
-    def _verdict_of_login(
-        self, response: httpx.Response | Verification, *, rejected: tuple[int, ...]
-    ) -> Verification:
-        """What the answer to a login with the credentials says about them: 200 valid, a
-        status of ``rejected`` refused, anything else unknown."""
+    def _may_receive_password(self, realm: httpx.URL) -> bool:
+        """https to any host the registry names; plain http only back to a loopback
+        registry's own host, where no one in between can read it."""
+        if not realm.host:
+            return False
+        if realm.scheme == "https":
+            return True
+        return realm.scheme == "http" and is_loopback_host(self._host) and realm.host == self._host
+
+    def _verdict_of_login(self, response: _Answer | Verification) -> Verification:
+        """What the answer to a login with the credentials says about them: 200 valid, 401
+        refused, anything else (403 included) unknown."""
         if isinstance(response, Verification):
             return response
         if response.status_code == 200:
             return Verification(Verdict.VALID)
-        if response.status_code in rejected:
+        if response.status_code == 401:
             return Verification(
                 Verdict.REJECTED,
                 f"{self._hostname} refused user {self._username!r} "
-                f"(HTTP {response.status_code} from {url_for_messages(response.request.url)})",
+                f"(HTTP 401 from {url_for_messages(response.url)})",
+            )
+        if response.status_code == 403:
+            return Verification(
+                Verdict.UNKNOWN,
+                f"{self._hostname} answered HTTP 403 to {url_for_messages(response.url)}, "
+                "which a firewall, a geo-block or a rate limit also answers to a working "
+                "password; only a 401 says the credentials are refused",
             )
         return self._outside_protocol(response)
 
-    def _outside_protocol(self, response: httpx.Response) -> Verification:
+    def _outside_protocol(self, response: _Answer) -> Verification:
         return Verification(
             Verdict.UNKNOWN,
             f"{self._hostname} answered HTTP {response.status_code} to "
-            f"{url_for_messages(response.request.url)}, which is outside the registry login "
+            f"{url_for_messages(response.url)}, which is outside the registry login "
             "protocol",
         )
 
-    def _get_retrying(
-        self, url: httpx.URL | str, *, login: bool = False
-    ) -> httpx.Response | Verification:
-        """GET under the retry policy; a failure to get an answer is an unknown verdict.
+    def _get_retrying(self, url: httpx.URL | str, *, login: bool = False) -> _Answer | Verification:
+        """GET under the retry policy and the check's deadline; a failure to get an answer
+        is an unknown verdict.
 
         Only a transport error or a 5xx is worth the retry: any other answer is the
         registry's word, which a repeat would not change. A registry's ``Retry-After`` is
-        not waited for.
+        not waited for, nor is anything past the deadline.
         """
         auth = (self._username, self._password) if login else None
         policy = self._policy
@@ -300,21 +448,42 @@ class _Exchange:
         while True:
             attempt += 1
             try:
-                response = self._client.get(url, auth=auth)
+                answer = self._get(url, auth)
             except httpx.HTTPError as exc:
+                target = httpx.URL(url)
+                if self._deadline.passed:
+                    return self._too_slow(target)
                 failure = redact(f"{type(exc).__name__}: {exc}", (self._password,))
                 delay = policy.decide(attempt, "GET", exc, None, deadline)
                 if delay is None:
-                    target = httpx.URL(url)
                     where = f"{url_for_messages(target)} {_route_of(target)}"
                     return Verification(Verdict.UNKNOWN, f"no answer from {where} ({failure})")
             else:
-                if response.status_code < 500:
-                    return response
-                delay = policy.decide(attempt, "GET", response.status_code, None, deadline)
+                if answer.status_code < 500:
+                    return answer
+                delay = policy.decide(attempt, "GET", answer.status_code, None, deadline)
                 if delay is None:
-                    return response
+                    return answer
+            if delay >= self._deadline.remaining():
+                return self._too_slow(httpx.URL(url))
             policy.sleep(delay)
+
+    def _get(self, url: httpx.URL | str, auth: tuple[str, str] | None) -> _Answer:
+        """One GET whose body is never read, within what is left of the deadline."""
+        if self._deadline.passed:
+            raise httpx.TimeoutException("the check's deadline has passed")
+        timeout = min(self._timeout, self._deadline.remaining())
+        with self._client.stream(
+            "GET", url, auth=auth, timeout=timeout, extensions={"trace": self._deadline.trace}
+        ) as response:
+            return _Answer(response.status_code, response.headers, response.request.url)
+
+    def _too_slow(self, url: httpx.URL) -> Verification:
+        return Verification(
+            Verdict.UNKNOWN,
+            f"{self._hostname} did not answer {url_for_messages(url)} within the check's "
+            f"deadline of {self._deadline.seconds:g} s",
+        )
 
 
 # NO_PROXY as the standard library reads it (the typing stubs omit this function).
@@ -324,13 +493,16 @@ _bypassed: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_e
 def _route_of(url: httpx.URL) -> str:
     """How the environment sends a request to ``url``: through which proxy, or directly. A
     check that gets no answer is most often a proxy setting, so the message names it."""
+    if url.scheme == "http":
+        return "directly (plain http to this machine never goes through a proxy)"
     proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(url.scheme)
+    proxy = proxies.get(url.scheme) or proxies.get("all")
     if proxy and not _bypassed(url.host, proxies):
         # Scheme, host and port only: a proxy URL may carry a login.
         via = httpx.URL(proxy)
         port = f":{via.port}" if via.port else ""
-        return f"through the proxy {via.scheme}://{via.host}{port} ({url.scheme.upper()}_PROXY)"
+        name = "HTTPS_PROXY" if proxies.get(url.scheme) else "ALL_PROXY"
+        return f"through the proxy {via.scheme}://{via.host}{port} ({name})"
     if proxy:
         return "directly (NO_PROXY names it)"
     return f"directly (no {url.scheme.upper()}_PROXY is set)"

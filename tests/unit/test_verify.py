@@ -105,14 +105,30 @@ def test_bearer_flow_rejects_another_password() -> None:
     assert "account" not in result.reason  # the query is left out of messages
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_a_realm_refusing_the_login_rejects(status: int) -> None:
+def test_a_realm_answering_401_rejects() -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/":
             return httpx.Response(401, headers={"WWW-Authenticate": BEARER})
-        return httpx.Response(status)
+        return httpx.Response(401)
 
     assert Registry(handle).verify().verdict is Verdict.REJECTED
+
+
+@pytest.mark.parametrize("where", ["realm", "basic"])
+def test_a_403_to_the_login_is_unknown_and_keeps_the_password(where: str) -> None:
+    # A firewall, a geo-block or a rate limit answers 403 to a working password too;
+    # "rejected" would make refresh drop the only copy of it (DESIGN 3a).
+    header = BEARER if where == "realm" else 'Basic realm="Registry"'
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if "authorization" not in request.headers:
+            return httpx.Response(401, headers={"WWW-Authenticate": header})
+        return httpx.Response(403, json={"errors": [{"code": "DENIED"}]})
+
+    result = Registry(handle).verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert "HTTP 403" in result.reason
+    assert "only a 401 says the credentials are refused" in result.reason
 
 
 def test_a_realm_on_another_https_host_gets_the_login() -> None:
@@ -155,6 +171,59 @@ def test_the_password_never_goes_to_a_realm_without_https(realm: str) -> None:
     result = registry.verify()
     assert result.verdict is Verdict.UNKNOWN
     assert len(registry.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("hostname", "realm"),
+    [
+        # A remote https registry naming a loopback http realm: the password would leave
+        # in clear for whatever listens on this machine's port.
+        (HOST, "http://127.0.0.1:5000/token"),
+        (HOST, "http://localhost/token"),
+        # A loopback registry naming an http realm on another host, loopback or not.
+        ("127.0.0.1:5000", "http://auth.example.com/token"),
+        ("127.0.0.1:5000", "http://localhost:5000/token"),
+        ("127.0.0.1:5000", "http://127.0.0.2:5000/token"),
+        ("localhost:5000", "http://x.localhost:5000/token"),
+    ],
+)
+def test_an_http_realm_only_on_a_loopback_registry_s_own_host(hostname: str, realm: str) -> None:
+    registry = Registry(challenge(f'Bearer realm="{realm}",service="s"'))
+    result = registry.verify(hostname)
+    assert result.verdict is Verdict.UNKNOWN
+    assert "not https" in result.reason
+    assert all("authorization" not in r.headers for r in registry.requests)
+
+
+def test_a_name_under_localhost_is_no_loopback_host_and_is_asked_over_https() -> None:
+    registry = Registry(challenge('Bearer realm="https://x.localhost/token",service="s"'))
+    assert registry.verify("x.localhost").verdict is Verdict.VALID
+    assert [r.url.scheme for r in registry.requests] == ["https", "https"]
+
+
+def test_a_realm_that_idna_cannot_decode_is_unknown() -> None:
+    registry = Registry(challenge('Bearer realm="https://xn--/t",service="s"'))
+    result = registry.verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert "invalid token realm" in result.reason
+    assert len(registry.requests) == 1
+
+
+@pytest.mark.parametrize("error", [RuntimeError, UnicodeError, KeyError, RecursionError])
+def test_any_exception_during_a_check_is_an_unknown_verdict(error: type[Exception]) -> None:
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise error(f"broken while holding {PASSWORD}")
+
+    result = Registry(explode).verify()
+    assert result.verdict is Verdict.UNKNOWN
+    assert error.__name__ in result.reason
+    assert "failed unexpectedly" in result.reason
+
+
+def test_a_hostname_idna_cannot_decode_is_unknown() -> None:
+    registry = Registry(challenge(BEARER))
+    assert registry.verify("xn--a.example").verdict is Verdict.UNKNOWN
+    assert registry.requests == []
 
 
 def test_plain_http_only_for_a_loopback_registry_and_realm() -> None:
