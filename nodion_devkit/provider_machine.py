@@ -81,13 +81,15 @@ class FaultSpec:
     """One fault for the next command: on one HTTP method, a few times."""
 
     method: str
-    kind: str  # "429", "500", "503", "latency", "drop_after", "reset_before"
+    # "429", "500", "503"; "latency" (handled late) or "slow_answer" (answered late), both
+    # beyond the client's timeout; "drop_after" (the answer is lost), "reset_before".
+    kind: str
     times: int
 
     def admin_arguments(self) -> dict[str, Any]:
         arguments: dict[str, Any] = {"method": self.method, "path": "^/v1/", "times": self.times}
-        if self.kind == "latency":
-            return {"kind": "latency", "seconds": LATE_BY, **arguments}
+        if self.kind in ("latency", "slow_answer"):
+            return {"kind": self.kind, "seconds": LATE_BY, **arguments}
         if self.kind in ("drop_after", "reset_before"):
             return {"kind": self.kind, **arguments}
         retry_after = 0.2 if self.kind == "429" else None
@@ -97,7 +99,9 @@ class FaultSpec:
 fault_specs = st.builds(
     FaultSpec,
     method=st.sampled_from(["GET", "POST", "PATCH", "DELETE"]),
-    kind=st.sampled_from(["429", "500", "503", "latency", "drop_after", "reset_before"]),
+    kind=st.sampled_from(
+        ["429", "500", "503", "latency", "slow_answer", "drop_after", "reset_before"]
+    ),
     times=st.integers(1, 4),
 )
 # Most commands meet no fault; some meet one, a few two (on different methods, so that no

@@ -29,7 +29,7 @@ def served(tmp_path: Path) -> Iterator[Emulator]:
 
 def test_the_providers_converge_to_nodions_truth_under_faults(served: Emulator) -> None:
     tally = provider_machine.run(
-        served, settings(max_examples=fuzzing.examples(6), stateful_step_count=12)
+        served, settings(max_examples=fuzzing.examples(8), stateful_step_count=15)
     )
     # Not a vacuous run: commands met faults, and the stack was changed outside.
     assert tally.faults_fired > 0
