@@ -17,7 +17,14 @@ from nodion_pulumi.emulator._clock import Clock, iso_timestamp, system_time
 from nodion_pulumi.emulator._http import Reply, Request, errors_reply, json_reply, status_reply
 from nodion_pulumi.emulator._regions import REGION_ORDER, REGIONS, nodion_registry_id
 from nodion_pulumi.emulator._routes import Route
-from nodion_pulumi.emulator._store import Row, Store, Tx, digest_secret, secret_matches
+from nodion_pulumi.emulator._store import (
+    Row,
+    Store,
+    Tx,
+    digest_password,
+    digest_secret,
+    secret_matches,
+)
 
 NOT_NODION = "Registry is not a Nodion registry"
 
@@ -167,7 +174,7 @@ class RegistryApi:
                 name=name.strip(),
                 hostname=hostname.strip(),
                 username=_optional_text(body.get("username")),
-                secret_digest=digest_secret(password) if password is not None else None,
+                secret_digest=digest_password(password) if password is not None else None,
                 timestamp=self.now(),
             )
         return wrap(row)
@@ -272,7 +279,7 @@ def apply_changes(tx: Tx, row: Row, body: Mapping[str, Any], now: str) -> Row:
     if "password" in body:
         password = _optional_text(body["password"])
         if not secret_matches(row.secret_digest, password):
-            digest = digest_secret(password) if password is not None else None
+            digest = digest_password(password) if password is not None else None
             changed = replace(changed, secret_digest=digest)
     if changed == row:
         return row

@@ -5,13 +5,16 @@ transaction and a reply is only sent after its commit, so whatever a client saw 
 survives a crash or SIGKILL of the emulator.
 
 Secrets (external registry passwords, minted Nodion credentials) are kept only as salted
-digests: the API never returns them again, so the emulator has no reason to hold them. The one
-plaintext value is the emulator's own API token (in `settings`), which it must print again at
-every start; so the file is created 0600 (and tightened to it), and directories it creates 0700.
+digests: the API never returns them again, so the emulator has no reason to hold them.
+Passwords people chose get a slow one (scrypt); credentials the emulator minted are random
+enough for SHA-256. The one plaintext value is the emulator's own API token (in `settings`),
+which it must print again at every start; so the file is created 0600 (and tightened to it),
+and its directory 0700.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -75,18 +78,60 @@ class Row:
         return self.secret_digest is not None
 
 
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+"""scrypt's interactive-login cost (16 MiB and tens of ms per hash): stored beside each digest,
+so that raising it later leaves earlier digests readable."""
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+"""Refuse to check a digest whose stored parameters ask for more (a hand-edited state)."""
+
+
+def digest_password(password: str) -> str:
+    """A slow, salted digest of a password someone typed (an external registry's).
+
+    Users point the emulator at real Docker Hub or GitHub tokens: whoever copies the data
+    file should not be able to try a dictionary against them at SHA-256 speed.
+    """
+    salt = secrets.token_bytes(16)
+    key = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${key.hex()}"
+
+
 def digest_secret(secret: str) -> str:
+    """A fast salted digest, for credentials the emulator minted itself.
+
+    They are 32 random bytes, so no dictionary reaches them and a slow hash would buy
+    nothing; the served registries check them on every login, where scrypt would cost.
+    """
     salt = secrets.token_hex(16)
     digest = hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
     return f"sha256${salt}${digest}"
 
 
 def secret_matches(stored: str | None, secret: str | None) -> bool:
+    """Whether `secret` is what `stored` digests: both kinds above, and the one-SHA-256
+    digests older versions stored for every password (those files keep working)."""
     if stored is None or secret is None:
         return stored is None and secret is None
-    _, salt, digest = stored.split("$", 2)
-    candidate = hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
-    return hmac.compare_digest(candidate, digest)
+    scheme, _, rest = stored.partition("$")
+    if scheme == "sha256":
+        salt, _, digest = rest.partition("$")
+        candidate = hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+        return hmac.compare_digest(candidate, digest)
+    if scheme == "scrypt":
+        try:
+            n, r, p, salt, key = rest.split("$")
+            expected = bytes.fromhex(key)
+            found = _scrypt(secret, bytes.fromhex(salt), int(n), int(r), int(p), len(expected))
+        except ValueError:  # malformed, or parameters beyond the memory cap
+            return False
+        return hmac.compare_digest(found, expected)
+    return False
+
+
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int, length: int = 32) -> bytes:
+    return hashlib.scrypt(
+        secret.encode(), salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=length
+    )
 
 
 class Tx:
@@ -184,17 +229,29 @@ class Tx:
 
 def _private_file(path: str) -> None:
     """Create `path` readable by its owner only (its directory 0700 when created here) before
-    SQLite opens it: SQLite gives its -wal and -shm files the database file's mode. A file an older
-    version left readable to others is tightened, and so are its leftover -wal/-shm files."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+    SQLite opens it: SQLite gives its -wal and -shm files the database file's mode. A file an
+    older version left readable to others is tightened, and so are its leftover -wal/-shm files.
+
+    An existing directory is tightened too when it is the emulator's own, holding nothing but
+    this data file (the default `~/.local/share/nodion-pulumi/`). One that holds anything else
+    (`--data ./emulator.db` in a project) is the user's to keep as it is; the file is private
+    on its own there.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for name in (path, f"{path}-wal", f"{path}-shm"):
+    own = [path, f"{path}-wal", f"{path}-shm", f"{path}-journal"]
+    for name in own:
         try:
             mode = os.stat(name).st_mode
         except FileNotFoundError:
             continue
         if mode & 0o077:
             os.chmod(name, 0o600)
+    if set(os.listdir(directory)) <= {os.path.basename(name) for name in own}:
+        with contextlib.suppress(OSError):  # not ours to change (another owner): leave it
+            if os.stat(directory).st_mode & 0o077:
+                os.chmod(directory, 0o700)
 
 
 class Store:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from typing import Any
 import httpx
 
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, NAMESPACE, Emulator
+from nodion_pulumi.emulator._store import secret_matches
 from nodion_pulumi.emulator._token import KeptToken, keep_token
 
 Create = Callable[..., dict[str, Any]]
@@ -148,16 +151,105 @@ def test_restart_on_the_same_object_and_port(
         em2.stop()
 
 
-def test_an_existing_data_file_is_tightened_to_its_owner(tmp_path: Path) -> None:
-    """An older version created files 0644; the file now holds the emulator's token."""
-    db = tmp_path / "old.db"
-    sqlite3.connect(db).close()
-    db.chmod(0o644)
-    tmp_path.chmod(0o755)
+def _mode(path: Path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def test_a_new_data_directory_and_its_files_are_private(tmp_path: Path) -> None:
+    db = tmp_path / "nodion-pulumi" / "emulator.db"
+    with Emulator(data_path=db) as em:
+        em.admin.drop_credentials(em.nodion_registry_id("fra"))  # a write: the WAL exists now
+        files = sorted(db.parent.iterdir())
+        assert [p.name for p in files] == ["emulator.db", "emulator.db-shm", "emulator.db-wal"]
+        assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+    assert _mode(db.parent) == 0o700
+    assert _mode(db) == 0o600
+
+
+def test_an_existing_data_file_and_its_directory_are_tightened(tmp_path: Path) -> None:
+    """An older version created the directory 0755 and the files 0644; the file holds the
+    emulator's token and the digests of passwords users typed."""
+    home = tmp_path / "nodion-pulumi"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    db = home / "emulator.db"
     with Emulator(data_path=db):
-        assert db.stat().st_mode & 0o777 == 0o600
-    assert db.stat().st_mode & 0o777 == 0o600
-    assert tmp_path.stat().st_mode & 0o777 == 0o755  # a directory it did not create is left
+        pass
+    for leftover in (db, home / "emulator.db-wal", home / "emulator.db-shm"):
+        leftover.touch()
+        leftover.chmod(0o644)
+    home.chmod(0o755)
+    with Emulator(data_path=db):
+        assert _mode(home) == 0o700
+        assert {p.name: _mode(p) for p in home.iterdir()} == {p.name: 0o600 for p in home.iterdir()}
+    assert _mode(db) == 0o600
+
+
+def test_a_shared_directory_is_left_as_it_is(tmp_path: Path) -> None:
+    """`--data ./emulator.db` in a project: the project directory is not the emulator's to
+    lock, and the data file is private on its own."""
+    (tmp_path / "Pulumi.yaml").write_text("name: p\n")
+    tmp_path.chmod(0o755)
+    db = tmp_path / "emulator.db"
+    with Emulator(data_path=db):
+        assert _mode(db) == 0o600
+    assert _mode(tmp_path) == 0o755
+
+
+def test_stored_passwords_use_scrypt_with_their_salt_and_parameters(
+    tmp_path: Path, client_for: ClientFactory, create_registry: Create
+) -> None:
+    db = tmp_path / "emulator.db"
+    with Emulator(data_path=db) as em:
+        api = client_for(em)
+        first = create_registry(api, name="a", password="same-password")
+        second = create_registry(api, name="b", password="same-password")
+    conn = sqlite3.connect(db)
+    try:
+        digests = dict(conn.execute("SELECT id, secret_digest FROM registries").fetchall())
+    finally:
+        conn.close()
+    a, b = digests[first["id"]], digests[second["id"]]
+    assert a != b  # a salt of its own each
+    for digest in (a, b):
+        scheme, n, r, p, salt, key = digest.split("$")
+        assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**14, 8, 1)
+        assert len(bytes.fromhex(salt)) == 16
+        assert len(bytes.fromhex(key)) == 32
+    assert secret_matches(a, "same-password")
+    assert not secret_matches(a, "same-passwore")
+
+
+def test_digests_an_older_version_stored_still_match(
+    tmp_path: Path, client_for: ClientFactory, create_registry: Create
+) -> None:
+    """Older files hold one salted SHA-256 per password: reading them must keep working, and
+    the next password sent is stored the slow way."""
+    salt = "00" * 16
+    legacy = "sha256$" + salt + "$" + hashlib.sha256(f"{salt}:old-password".encode()).hexdigest()
+    assert secret_matches(legacy, "old-password")
+    assert not secret_matches(legacy, "other-password")
+    db = tmp_path / "emulator.db"
+    with Emulator(data_path=db) as em:
+        api = client_for(em)
+        created = create_registry(api, name="legacy", password="placeholder")
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE registries SET secret_digest = ? WHERE id = ?", (legacy, created["id"])
+            )
+    finally:
+        conn.close()
+    with Emulator(data_path=db) as em:
+        api = client_for(em)
+        url = f"/container_registries/{created['id']}"
+        same = api.patch(url, json={"password": "old-password"}).json()["container_registry"]
+        assert same["updated_at"] == created["updated_at"]  # recognised: nothing changed
+        api.patch(url, json={"password": "new-password"})
+        (row,) = [r for r in em.export_state()["registries"] if r["id"] == created["id"]]
+        assert row["secret_digest"].startswith("scrypt$")
+        assert secret_matches(row["secret_digest"], "new-password")
 
 
 def test_the_token_is_kept_per_data_file(tmp_path: Path) -> None:
