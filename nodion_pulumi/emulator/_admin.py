@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @functools.cache
@@ -28,14 +29,33 @@ class EmulatorAdminError(RuntimeError):
 
 
 class EmulatorAdmin:
-    def __init__(self, root_url: str, *, timeout: float = 10.0) -> None:
+    """Calls `/_emulator/` the way it requires: with the emulator's token, a loopback `Host`
+    and a JSON body for every change.
+
+    `token` is the one the emulator's `/v1` API requires (`Emulator.admin` passes it); without
+    one every call is refused with 401.
+    """
+
+    def __init__(self, root_url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
         root = root_url.rstrip("/")
         if root.endswith("/v1"):
             root = root[: -len("/v1")]
         self.root_url = root
+        headers: dict[str, str] = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        url = httpx.URL(root)
+        if url.host.lower() not in _LOOPBACK_NAMES:
+            # Reached by another address (127.0.0.2, or bound with allow_remote): the Host check
+            # is about names a browser was tricked into, and this client holds the token.
+            headers["Host"] = f"localhost:{url.port}" if url.port else "localhost"
         # trust_env=False: a CI proxy variable must never capture loopback admin calls.
         self._client = httpx.Client(
-            base_url=f"{root}/_emulator", timeout=timeout, trust_env=False, verify=_tls_context()
+            base_url=f"{root}/_emulator",
+            headers=headers,
+            timeout=timeout,
+            trust_env=False,
+            verify=_tls_context(),
         )
 
     # -- request log ---------------------------------------------------------------------------
@@ -152,6 +172,8 @@ class EmulatorAdmin:
         return registry
 
     def _call(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        if json is None and method in _WRITE_METHODS:
+            json = {}  # every change carries a JSON body, even one with nothing to say
         response = self._client.request(method, path, json=json)
         try:
             body = response.json()

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi.emulator._admin import EmulatorAdmin
 from nodion_pulumi.emulator._api import RegistryApi
 from nodion_pulumi.emulator._clock import Clock, system_time
@@ -66,6 +67,9 @@ class Emulator:
     `HTTPS_PROXY`/`SSL_CERT_FILE` a client (the provider, crane, docker) needs to reach them.
     It needs the `emulator` extra: `pip install 'nodion-pulumi[emulator]'`.
 
+    `host` must be a loopback address unless `allow_remote=True`: anyone who can reach the
+    port can use the API, and without a `token` any bearer is accepted.
+
     `clock` is where `created_at` and `updated_at` come from (an aware `datetime` each call):
     a test that needs them to move passes a clock it advances.
     """
@@ -82,6 +86,7 @@ class Emulator:
         verbose: bool = False,
         serve_registries: bool = False,
         clock: Clock = system_time,
+        allow_remote: bool = False,
     ) -> None:
         try:
             uuid.UUID(project_id)
@@ -89,6 +94,12 @@ class Emulator:
             raise ValueError(f"project_id must be a UUID, got {project_id!r}") from None
         if token is not None and not token.strip():
             raise ValueError("token must be non-empty when given (use None to accept any)")
+        if not allow_remote and not is_loopback_host(host):
+            raise ValueError(
+                f"host={host!r} is not a loopback address: Emulator(host=...) takes "
+                "127.0.0.1 (or another 127.x address), localhost or ::1; pass "
+                "allow_remote=True to listen elsewhere (the emulator has no real security)"
+            )
         self.token = token
         self.data_path = data_path
         self.regions = normalize_regions(regions)
@@ -240,7 +251,9 @@ class Emulator:
     @property
     def admin(self) -> EmulatorAdmin:
         if self._admin is None:
-            self._admin = EmulatorAdmin(self.root_url)
+            # Without a token of its own the emulator takes any bearer, so any will do here.
+            token = self.token if self.token is not None else "any-token"
+            self._admin = EmulatorAdmin(self.root_url, token=token)
         return self._admin
 
     def export_state(self) -> dict[str, Any]:

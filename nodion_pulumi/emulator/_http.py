@@ -84,6 +84,9 @@ def parse_body(raw: bytes) -> tuple[object, str | None]:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None, "Request body is not valid JSON"
+    except RecursionError:
+        # 100,000 `[` fit well under the size limit; the parser's stack does not.
+        return None, "Request body is nested too deeply"
     if not isinstance(value, dict):
         return value, "Request body must be a JSON object"
     return value, None

@@ -6,15 +6,16 @@ reset) can read the log and find its own request there without racing the server
 
 from __future__ import annotations
 
-import hmac
 import socket
 import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
+from nodion_pulumi.emulator._admin_guard import bearer_accepted, refuse_admin_call
 from nodion_pulumi.emulator._api import RegistryApi
 from nodion_pulumi.emulator._control import ControlApi
 from nodion_pulumi.emulator._faults import FaultSet, Firing, status_fault_reply
@@ -50,24 +51,26 @@ class App:
         target = resolve(self._api_routes, request.method, request.path)
         if isinstance(target, Reply):
             return target
-        if not self._authorized(authorization):
+        if not bearer_accepted(authorization, self._token):
             return status_reply(401)
         if project is not None and project.strip().lower() != self._project_id.lower():
             return status_reply(403)
         return _guarded(target, request)
 
-    def handle_control(self, request: Request) -> Reply:
+    def handle_control(self, request: Request, headers: Message, raw_body: bytes) -> Reply:
+        hosts = headers.get_all("Host") or []
+        refused = refuse_admin_call(
+            method=request.method,
+            host=hosts[0] if len(hosts) == 1 else None,
+            authorization=headers.get("Authorization"),
+            content_type=headers.get("Content-Type"),
+            raw_body=raw_body,
+            token=self._token,
+        )
+        if refused is not None:
+            return refused
         target = resolve(self._control_routes, request.method, request.path)
         return target if isinstance(target, Reply) else _guarded(target, request)
-
-    def _authorized(self, header: str | None) -> bool:
-        scheme, _, bearer = (header or "").strip().partition(" ")
-        bearer = bearer.strip()
-        if scheme.lower() != "bearer" or not bearer:
-            return False
-        if self._token is None:
-            return True
-        return hmac.compare_digest(bearer.encode(), self._token.encode())
 
 
 def _guarded(target: Bound, request: Request) -> Reply:
@@ -139,7 +142,8 @@ class _Handler(TrackedHandler):
                 self._send(problem)
                 return
             body, body_error = parse_body(raw)
-            self._send(self.server.app.handle_control(Request(method, path, body, body_error)))
+            request = Request(method, path, body, body_error)
+            self._send(self.server.app.handle_control(request, self.headers, raw))
             return
 
         app = self.server.app

@@ -13,6 +13,7 @@ from nodion_pulumi.emulator import Emulator, EmulatorAdmin, EmulatorAdminError
 
 Create = Callable[..., dict[str, Any]]
 
+AUTH = {"Authorization": "Bearer test-token"}
 ENTRY_KEYS = {"seq", "method", "path", "status", "fault", "body_keys", "project", "duration_ms"}
 
 
@@ -32,7 +33,7 @@ def test_request_log_records_shapes_never_values(
     assert isinstance(first["duration_ms"], float)
     assert second["project"] == "p-1"
     assert second["seq"] > first["seq"]
-    raw = anon.get(f"{emulator.root_url}/_emulator/requests").text
+    raw = anon.get(f"{emulator.root_url}/_emulator/requests", headers=AUTH).text
     assert "hunter2-SECRET" not in raw
     assert "octocat" not in raw
 
@@ -132,17 +133,18 @@ def test_out_of_band_update_refuses_nodion_registries(emulator: Emulator) -> Non
 
 def test_state_health_and_admin_endpoint_errors(emulator: Emulator, anon: httpx.Client) -> None:
     assert emulator.admin.health() is True
-    state = anon.get(f"{emulator.root_url}/_emulator/state").json()
+    state = anon.get(f"{emulator.root_url}/_emulator/state", headers=AUTH).json()
     assert [r["hostname"] for r in state["registries"]] == [
         f"registry.{slug}.nodion.net" for slug in ("fra", "nbg", "ams", "hel")
     ]
-    assert anon.get(f"{emulator.root_url}/_emulator/nope").status_code == 404
-    assert anon.put(f"{emulator.root_url}/_emulator/state").status_code == 405
+    assert anon.get(f"{emulator.root_url}/_emulator/nope", headers=AUTH).status_code == 404
+    put = anon.put(f"{emulator.root_url}/_emulator/state", headers=AUTH, json={})
+    assert put.status_code == 405
 
 
 def test_admin_accepts_the_api_url_and_reports_a_dead_emulator() -> None:
     with Emulator() as em:
-        with EmulatorAdmin(em.url) as admin:
+        with EmulatorAdmin(em.url, token="any") as admin:
             assert admin.root_url == em.root_url
             assert admin.health() is True
         dead_url = em.root_url

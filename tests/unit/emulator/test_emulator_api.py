@@ -279,3 +279,46 @@ def test_unknown_paths_outside_v1(emulator: Emulator, anon: httpx.Client) -> Non
     root = anon.get(emulator.root_url + "/")
     assert root.status_code == 404
     assert root.json() == {"status": 404, "error": "Not Found"}
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/v1/container_registries", "POST"), ("/_emulator/faults", "POST")],
+)
+def test_deeply_nested_json_answers_400_and_keeps_the_connection(
+    emulator: Emulator, path: str, method: str
+) -> None:
+    """A parser's recursion limit is an input error like any other, not a dropped connection."""
+    with httpx.Client(
+        base_url=emulator.root_url,
+        headers={"Authorization": "Bearer test-token", "Content-Type": "application/json"},
+        trust_env=False,
+        timeout=10.0,
+    ) as client:
+        for nested in (b"[" * 100_000, b'{"a":' * 50_000):
+            response = client.request(method, path, content=nested)
+            assert response.status_code == 400
+            assert response.json() == {"errors": ["Request body is nested too deeply"]}
+        assert client.get("/v1/container_registries").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["0.0.0.0", "::", "192.0.2.10", "example.com", "127.0.0.1.nip.io"],  # noqa: S104
+)
+def test_the_emulator_refuses_a_non_loopback_host(host: str) -> None:
+    with pytest.raises(ValueError, match=r"host=.*127\.0\.0\.1.*localhost.*::1.*allow_remote"):
+        Emulator(host=host)
+    assert Emulator(host=host, allow_remote=True).host == host
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_the_emulator_serves_on_loopback_hosts(host: str) -> None:
+    with Emulator(host=host) as em:
+        assert em.admin.health() is True
+        reply = httpx.get(
+            f"{em.url}/container_registries",
+            headers={"Authorization": "Bearer x"},
+            trust_env=False,
+        )
+        assert reply.status_code == 200

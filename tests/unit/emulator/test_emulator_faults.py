@@ -235,7 +235,11 @@ def test_faults_apply_before_auth(emulator: Emulator, anon: httpx.Client) -> Non
 def test_invalid_fault_specs_are_refused(
     emulator: Emulator, anon: httpx.Client, spec: dict[str, Any]
 ) -> None:
-    response = anon.post(f"{emulator.root_url}/_emulator/faults", json=spec)
+    response = anon.post(
+        f"{emulator.root_url}/_emulator/faults",
+        json=spec,
+        headers={"Authorization": "Bearer test-token"},
+    )
     assert response.status_code == 400
     assert response.json()["errors"]
     assert emulator.admin.faults() == []
