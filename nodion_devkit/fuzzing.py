@@ -3,14 +3,13 @@ process state, and providers configured as the engine configures them.
 
 The providers keep process state (settings, sessions, the shared client, which registries'
 credentials the run creates). A property test runs many examples in one process, and each
-example must start as a fresh provider process would, so isolation is a context manager that
-can wrap one example, not only a pytest fixture.
+example (each command of the stateful machine) must start as a fresh provider process would,
+so isolation is a context manager that can wrap one example, not only a pytest fixture.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
+from nodion_pulumi import _runtime
 from nodion_pulumi.emulator import Emulator
 
 __all__ = [
@@ -74,42 +74,10 @@ def examples(bounded: int) -> int:
 @contextlib.contextmanager
 def isolated_process_state() -> Iterator[None]:
     """Run the enclosed code as a fresh provider process would: no cached settings,
-    sessions, clients or ownership record from before, and none left behind.
-
-    Uses the package's process-state owner (``nodion_pulumi._runtime``) when it has one;
-    before it existed, the three module-level caches it replaced are swapped out.
-    """
-    try:
-        runtime = importlib.import_module("nodion_pulumi._runtime")
-    except ModuleNotFoundError:
-        runtime = None
-    if runtime is not None and hasattr(runtime, "isolated"):
-        with runtime.isolated():
-            yield
-        return
-    provider = importlib.import_module("nodion_pulumi._provider")
-    clients = importlib.import_module("nodion_pulumi._clients")
-    ownership = importlib.import_module("nodion_pulumi._ownership")
-    sessions: dict[Any, Any] = {}
-    shared: dict[Any, Any] = {}
-    fresh = {
-        (provider, "_sessions"): sessions,
-        (provider, "_missing_token_reported"): False,
-        (provider, "_owners"): ownership.Owners(),
-        (clients, "_clients"): shared,
-    }
-    saved = {place: getattr(*place) for place in fresh}
-    for (module, name), value in fresh.items():
-        setattr(module, name, value)
-    try:
+    sessions, clients or ownership record from before, and none left behind (the package's
+    process-state owner, isolated)."""
+    with _runtime.isolated():
         yield
-    finally:
-        for (module, name), value in saved.items():
-            setattr(module, name, value)
-        for session in sessions.values():
-            session.client.close()
-        for client in shared.values():
-            client.close()
 
 
 def provider_config(

@@ -2,30 +2,24 @@
 
 Closing the shared client is allowed (a script tidying up, a lookup's owner), and the next
 request for a client gets a new one; but the providers' cached session kept the closed
-client, so every later provider call failed with a private ``_ClosedClientError``.
+client, so every later provider call failed with a private ``_ClosedClientError``. The
+process's clients come from its one process-state owner (``nodion_pulumi._runtime``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from nodion_devkit.nodion_truth import registries_by_id
+from nodion_pulumi import _runtime
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.emulator import Emulator
 
 
 def _close_the_shared_client(config: dict[str, Any]) -> None:
     """Close the client the process hands out for ``config``, as any holder of it may."""
-    try:
-        runtime = importlib.import_module("nodion_pulumi._runtime")
-    except ModuleNotFoundError:
-        config_module = importlib.import_module("nodion_pulumi._config")
-        clients = importlib.import_module("nodion_pulumi._clients")
-        clients.client_for(config_module.resolve_settings(config)).close()
-        return
-    runtime.current().client(config).close()
+    _runtime.current().client(config).close()
 
 
 def test_a_provider_call_after_the_shared_client_was_closed_works(
