@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,12 +108,35 @@ def hostname_problem(hostname: str) -> str | None:
         host, port = value.rsplit(":", 1)
     if port is not None and not (port.isdigit() and port.isascii() and 1 <= int(port) <= 65535):
         return f"has an invalid port {port!r}: a port is a number from 1 to 65535"
+    if not host.isascii():
+        return (
+            f"must be written in ASCII letters, digits, dots and hyphens: it holds "
+            f"{_described(_first_non_ascii(host))}, which can look like an ASCII character "
+            "while naming another host. Write an internationalized name in its IDNA form "
+            "('xn--...', e.g. 'xn--bcher-kva.example' for b\u00fccher.example)"
+        )
     if not host.startswith("[") and not _HOST.match(host):
         return (
             "must be a DNS name or IP address made of letters, digits, dots and hyphens "
             "(e.g. 'registry.example.com')"
         )
     return None
+
+
+def _first_non_ascii(text: str) -> str:
+    return next(char for char in text if not char.isascii())
+
+
+def _described(char: str) -> str:
+    """A character as a message may show it: its code point and Unicode name, never the
+    character itself, which may be invisible or reorder the text of a terminal."""
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'an unnamed character')}"
+
+
+def _format_character(text: str) -> str | None:
+    """The first Unicode format character (category Cf: bidi controls, zero-width
+    characters, the byte order mark, the soft hyphen) of ``text``, or None."""
+    return next((char for char in text if unicodedata.category(char) == "Cf"), None)
 
 
 def holds_unencodable_text(value: Any) -> bool:
@@ -147,7 +171,9 @@ def normalized_name(name: str) -> str:
     return name.strip()
 
 
-def _text_problem(value: Any, *, max_length: int, what: str) -> str | None:
+def _text_problem(
+    value: Any, *, max_length: int, what: str, refuse_format_characters: bool = False
+) -> str | None:
     if not isinstance(value, str):
         return f"must be a string (got {type(value).__name__})"
     if holds_unencodable_text(value):
@@ -158,6 +184,12 @@ def _text_problem(value: Any, *, max_length: int, what: str) -> str | None:
         return f"must be at most {max_length} characters long (got {len(value)})"
     if _CONTROL.search(value):
         return "must not contain control characters such as newlines or tabs"
+    if refuse_format_characters and (found := _format_character(value)) is not None:
+        return (
+            f"must not contain invisible formatting characters: it holds {_described(found)}, "
+            "which makes the text display as something it is not; remove it (bidi "
+            "controls, zero-width characters and the byte order mark are refused)"
+        )
     return None
 
 
@@ -188,7 +220,9 @@ def check_registry_inputs(
     if name is None:
         failures.append(Failure("name", "is required: a display name for the registry"))
     elif not is_unknown(name):
-        problem = _text_problem(name, max_length=MAX_NAME_LENGTH, what="a display name")
+        problem = _text_problem(
+            name, max_length=MAX_NAME_LENGTH, what="a display name", refuse_format_characters=True
+        )
         if problem:
             failures.append(Failure("name", problem))
         else:

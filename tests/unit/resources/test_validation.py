@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,13 @@ BAD_REGISTRY_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("name-del", {**GOOD_REGISTRY, "name": "a\x7f"}, "name", "control characters"),
     ("name-c1-nel", {**GOOD_REGISTRY, "name": "a\x85b"}, "name", "control characters"),
     ("name-line-sep", {**GOOD_REGISTRY, "name": "a\u2028b"}, "name", "control characters"),
+    # Unicode format characters (category Cf) make a name display as something it is not.
+    ("name-bidi-override", {**GOOD_REGISTRY, "name": "prod\u202edev"}, "name", "U+202E"),
+    ("name-bidi-isolate", {**GOOD_REGISTRY, "name": "a\u2067b\u2069"}, "name", "U+2067"),
+    ("name-zero-width", {**GOOD_REGISTRY, "name": "mir\u200bror"}, "name", "invisible"),
+    ("name-zero-width-joiner", {**GOOD_REGISTRY, "name": "a\u200db"}, "name", "U+200D"),
+    ("name-bom", {**GOOD_REGISTRY, "name": "\ufeffmirror"}, "name", "U+FEFF"),
+    ("name-soft-hyphen", {**GOOD_REGISTRY, "name": "mir\u00adror"}, "name", "U+00AD"),
     ("type-missing", without("registry_type"), "registry_type", "'docker_hub', 'ghcr', 'custom'"),
     (
         "type-nodion",
@@ -117,6 +125,22 @@ BAD_REGISTRY_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "hostname",
         "letters, digits, dots and hyphens",
     ),
+    # Look-alikes: each displays as an ASCII host name that belongs to someone else.
+    (
+        "host-cyrillic-a",
+        host("registry.ex\u0430mple.com"),
+        "hostname",
+        "U+0430 CYRILLIC SMALL LETTER A",
+    ),
+    (
+        "host-fullwidth-dot",
+        host("registry\uff0eexample.com"),
+        "hostname",
+        "U+FF0E FULLWIDTH FULL STOP",
+    ),
+    ("host-fullwidth-letters", host("\uff52eg.example.com"), "hostname", "in its IDNA form"),
+    ("host-zero-width", host("registry.example.com\u200b"), "hostname", "U+200B ZERO WIDTH"),
+    ("host-bidi", host("moc.elpmaxe\u202e"), "hostname", "U+202E RIGHT-TO-LEFT OVERRIDE"),
     ("host-underscore", host("my_registry.example.com"), "hostname", "DNS name or IP address"),
     ("host-leading-hyphen", host("-registry.example.com"), "hostname", "DNS name"),
     ("host-empty-label", host("registry..example.com"), "hostname", "DNS name"),
@@ -222,6 +246,8 @@ def test_bad_registry_inputs_name_the_field_and_what_is_valid(
     assert fields(failures) == [field], failures
     assert phrase in failures[0].reason
     assert PASSWORD not in failures[0].reason
+    # A reason reaches the terminal: it never carries a control or format character.
+    assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in failures[0].reason)
 
 
 @pytest.mark.parametrize(
