@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -213,10 +214,12 @@ class ProviderMachine(RuleBasedStateMachine):
         self._judgements.append(judge)
 
     def _call(self, operation: Callable[[], _T]) -> Outcome:
-        """Run one provider method as the engine would; a foreign exception propagates."""
+        """Run one provider method as the engine would; a foreign exception propagates.
+        Everything the user could see is kept for the secret check: the error with its
+        chained causes, the check failures, the warnings, and the package's log lines."""
         stderr = io.StringIO()
         outcome = Outcome()
-        with contextlib.redirect_stderr(stderr):
+        with contextlib.redirect_stderr(stderr), _log_lines() as log_lines:
             try:
                 outcome.value = operation()
             except NodionError as error:
@@ -227,9 +230,11 @@ class ProviderMachine(RuleBasedStateMachine):
         throttled_out = self.only_throttled and outcome.error is not None
         assert not throttled_out, f"a command failed on throttling alone: {outcome.error}"
         outcome.warnings = stderr.getvalue()
-        outcome.messages = [outcome.warnings]
-        if outcome.error is not None:
-            outcome.messages.append(str(outcome.error))
+        outcome.messages = [outcome.warnings, *log_lines]
+        cause: BaseException | None = outcome.error
+        while cause is not None:
+            outcome.messages += [str(cause), repr(cause)]
+            cause = cause.__cause__ or cause.__context__
         failures = getattr(outcome.value, "failures", None) or []
         outcome.messages += [f"{f.property}: {f.reason}" for f in failures]
         self._assert_no_secret(outcome.messages)
@@ -252,7 +257,9 @@ class ProviderMachine(RuleBasedStateMachine):
         assert outcome.error is None, f"check raised instead of reporting: {outcome.error}"
         failures = list(outcome.value.failures or [])
         for failure in failures:
-            assert failure.property or self.faulted, f"check failed without a fault: {failure}"
+            # Throttling alone is waited out, at preview as at any other time.
+            unreachable_by_fault = self.faulted and not self.only_throttled
+            assert failure.property or unreachable_by_fault, f"check failed: {failure.reason}"
         return failures
 
     def _ours(self) -> dict[str, list[dict[str, Any]]]:
@@ -562,6 +569,29 @@ class ProviderMachine(RuleBasedStateMachine):
         assert not self._refresh(()), "a refresh without faults failed"
         if self.held_registries or self.held_credentials:
             self.destroy_everything()
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _log_lines() -> Iterator[list[str]]:
+    """Every line the package logs during the block, debug lines included."""
+    logger = logging.getLogger("nodion_pulumi")
+    handler, level = _Lines(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @contextlib.contextmanager
