@@ -69,6 +69,23 @@ class RegistryRealm:
         self._lock = threading.Lock()
         # Keyed by a hash of the token: the emulator never needs a token back, only to know it.
         self._grants: dict[str, Grant] = {}
+        self._login_statuses: dict[str, int] = {}
+
+    def answer_logins_with(self, host: str, status: int | None) -> None:
+        """Make `host`'s token realm answer every login with `status`, whatever the
+        credentials, or (None) answer logins normally again.
+
+        A real realm answers `403` to a good password behind a firewall, a geo-block or a
+        rate limit; this is how a test shows that such an answer is not taken for a refusal
+        (DESIGN 3a: only a `401` rejects). The anonymous `/v2/` challenge is unchanged.
+        """
+        if status is not None and not 400 <= status <= 599:
+            raise ValueError(f"a login can be answered with an error status only, not {status}")
+        with self._lock:
+            if status is None:
+                self._login_statuses.pop(host.lower(), None)
+            else:
+                self._login_statuses[host.lower()] = status
 
     def hostnames(self) -> list[str]:
         """The hostnames served right now: those of the Nodion registries in the store."""
@@ -143,6 +160,10 @@ class RegistryRealm:
     # -- the token realm -----------------------------------------------------------------------
 
     def _token(self, host: str, query: str, auth: str, credentials: str) -> Reply:
+        with self._lock:
+            forced = self._login_statuses.get(host)
+        if forced is not None:
+            return registry_error(forced, "DENIED", "requested access to the resource is denied")
         params = parse_qs(query)
         services = params.get("service", [])
         if any(service.lower() != host for service in services):

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from nodion_pulumi._verify import Verdict, verify_credentials
 from nodion_pulumi.emulator import Emulator, EmulatorAdminError
 from nodion_pulumi.emulator._api import RegistryApi
 from nodion_pulumi.emulator._log import RegistryRequestLog
@@ -485,3 +486,51 @@ def test_trustme_is_imported_only_for_served_registries() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False False"
+
+
+# -- a realm that refuses with 403 -------------------------------------------------------------
+
+
+def _realm(emulator: Emulator) -> RegistryRealm:
+    """The running proxy's realm (the admin API does not offer this switch)."""
+    proxy = emulator._proxy
+    assert proxy is not None
+    return proxy.realm
+
+
+def test_a_realm_told_to_answer_403_does_so_for_good_credentials_and_only_on_its_host(
+    registries: Emulator, registry: httpx.Client, creds: dict[str, Any]
+) -> None:
+    _realm(registries).answer_logins_with(FRA, 403)
+    login = {"service": FRA, "account": creds["username"]}
+    denied = registry.get(
+        f"https://{FRA}/token", params=login, auth=(creds["username"], creds["password"])
+    )
+    assert denied.status_code == 403
+    assert denied.json()["errors"][0]["code"] == "DENIED"
+    assert registry.get(f"https://{FRA}/v2/").status_code == 401, "the challenge is unchanged"
+    nbg = _mint(registries, "nbg")
+    assert _token(registry, nbg, NBG)
+
+    _realm(registries).answer_logins_with(FRA, None)
+    assert _token(registry, creds)
+
+
+def test_a_realm_answers_logins_with_error_statuses_only(registries: Emulator) -> None:
+    with pytest.raises(ValueError, match="error status only"):
+        _realm(registries).answer_logins_with(FRA, 200)
+
+
+def test_the_verifier_keeps_credentials_its_realm_answers_403_to(
+    registries: Emulator, creds: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in registries.registry_environment().items():
+        monkeypatch.setenv(name, value)
+    _realm(registries).answer_logins_with(FRA, 403)
+
+    result = verify_credentials(FRA, creds["username"], creds["password"])
+
+    assert result.verdict is Verdict.UNKNOWN
+    assert "HTTP 403" in result.reason
+    _realm(registries).answer_logins_with(FRA, None)
+    assert verify_credentials(FRA, creds["username"], creds["password"]).verdict is Verdict.VALID
