@@ -1,4 +1,4 @@
-"""A rotation whose revoke is answered late must not lose the credentials it mints next.
+"""A revoke answered late must not take the credentials minted next (rotation, recovery).
 
 Found by the stateful machine: with ``DELETE .../credentials`` answered after 2.5 s against a
 1 s client timeout, the delete timed out and was sent again, the rotation minted a new set,
@@ -53,6 +53,32 @@ def test_a_rotation_ends_holding_a_password_nodion_has_when_the_revoke_answers_l
     wait_for_faulted_answers(emulator.admin)
     # Judged apart from the assert, so that a failure never prints the password.
     nodion_has_it = holds_password(emulator, fra, second.outs["password"])
+    assert nodion_has_it, (
+        "the stack holds a password Nodion no longer has; credential writes: "
+        f"{_credential_writes(emulator)}"
+    )
+
+
+def test_a_recovered_mint_ends_holding_a_password_nodion_has_when_the_revoke_answers_late(
+    configure: Any, emulator: Emulator, fra: str
+) -> None:
+    """The recovery of a lost mint takes the same path: it revokes the set nobody can read,
+    then mints again; its revoke must not land after that mint."""
+    credentials: RegistryCredentialsProvider = configure(
+        RegistryCredentialsProvider(), timeout=CLIENT_TIMEOUT
+    )
+    checked = credentials.check({}, {"registry_id": fra})
+    assert checked.failures == []
+    emulator.admin.add_fault("drop_after", method="POST", path="/credentials$", times=1)
+    emulator.admin.add_fault(
+        "latency", method="DELETE", path="/credentials$", seconds=LATE_BY, times=1
+    )
+
+    created = credentials.create(checked.inputs)
+    assert created.outs is not None
+
+    wait_for_faulted_answers(emulator.admin)
+    nodion_has_it = holds_password(emulator, fra, created.outs["password"])
     assert nodion_has_it, (
         "the stack holds a password Nodion no longer has; credential writes: "
         f"{_credential_writes(emulator)}"
