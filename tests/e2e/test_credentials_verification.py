@@ -156,3 +156,28 @@ def test_a_changed_setting_reaches_refresh_only_with_run_program(
     stack.emulator.admin.clear_registry_requests()
     stack.refresh(run_program=True)
     assert stack.emulator.admin.registry_requests() == []
+
+
+def test_a_realm_answering_403_keeps_the_credentials_with_a_warning(
+    nodion_stack: Callable[..., NodionStack],
+) -> None:
+    # A firewall, a geo-block or a rate limit answers 403 to a working password: refresh
+    # must not drop the only copy of it (DESIGN 3a: only a 401 rejects).
+    stack = nodion_stack()
+    stack.set_spec({"credentials": [SPEC["credentials"][0]]})
+    stack.up()
+    proxy = stack.emulator._proxy  # the switch is not offered by the admin API
+    assert proxy is not None
+    proxy.realm.answer_logins_with("registry.fra.nodion.net", 403)
+    stack.emulator.admin.clear_registry_requests()
+
+    result = stack.refresh()
+
+    warning = " ".join(result.stdout.split())
+    assert "could not verify the credentials of registry" in warning
+    assert "answered HTTP 403" in warning
+    assert "They stay in the state." in warning
+    assert "the registry refused" not in warning
+    assert [r["status"] for r in _logins(stack)] == [403]
+    assert result.summary.resource_changes == {"same": 2}
+    assert len(stack.resources(CREDENTIALS)) == 1
