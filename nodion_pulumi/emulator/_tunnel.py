@@ -13,6 +13,8 @@ import ipaddress
 import selectors
 import socket
 
+from nodion_pulumi._facts import is_loopback_host
+
 CONNECT_SECONDS = 10.0
 """How long a `CONNECT` waits for the upstream host before answering 502."""
 
@@ -30,8 +32,8 @@ def from_this_machine(address: str) -> bool:
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
+        ip = ip.ipv4_mapped  # how a dual-stack socket reports an IPv4 peer, not a spelling
+    return is_loopback_host(str(ip))  # the package's one meaning of loopback
 
 
 def open_upstream(host: str, port: int, send_timeout: float) -> socket.socket:

@@ -257,6 +257,8 @@ def test_relay_gives_up_on_a_tunnel_silent_both_ways() -> None:
         ("2001:db8::1", False),
         ("::ffff:192.0.2.10", False),
         ("not an address", False),
+        ("localhost", False),  # a peer is an address, never a name
+        ("::1%lo", True),
     ],
 )
 def test_only_clients_on_this_machine_are_relayed(address: str, relayed: bool) -> None:
