@@ -135,3 +135,25 @@ def test_an_unreachable_registry_keeps_them_with_a_warning(
         "set nodion:verifyCredentials to false and run `pulumi refresh --run-program` (a "
         "plain refresh uses the configuration of the last `pulumi up`)."
     )
+
+
+def test_a_403_from_the_realm_keeps_them_with_a_warning(
+    credentials: RegistryCredentialsProvider,
+    created: dict[str, Any],
+    fra: str,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A firewall, a geo-block or a rate limit answers 403 to a working password: dropping
+    # the credentials would throw away the only copy of it.
+    proxy = emulator._proxy  # the switch is not offered by the admin API
+    assert proxy is not None
+    proxy.realm.answer_logins_with("registry.fra.nodion.net", 403)
+
+    assert credentials.read(fra, created).outs == created
+
+    warning = " ".join(capsys.readouterr().err.split())
+    assert warning.startswith(f"warning: could not verify the credentials of registry {fra}")
+    assert "answered HTTP 403 to https://registry.fra.nodion.net/token" in warning
+    assert "They stay in the state." in warning
+    assert created["password"] not in warning
