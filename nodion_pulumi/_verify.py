@@ -255,12 +255,19 @@ def verify_credentials(
                     client = owned.enter_context(new_verifier_client(timeout, transport=transport))
             check = owned.enter_context(_Deadline(seconds))
             exchange = _Exchange(client, policy, check, timeout, hostname, host, username, password)
-            return exchange.run(scheme)
+            result = exchange.run(scheme)
     except Exception as exc:  # a verdict, never a traceback (DESIGN 3a)
         failure = redact(f"{type(exc).__name__}: {exc}", (password,))
-        return Verification(
+        result = Verification(
             Verdict.UNKNOWN, f"the check of {hostname} failed unexpectedly ({failure})"
         )
+    return Verification(result.verdict, _printable(result.reason))
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (controls, bidi and other
+    format characters) written as an escape: a reason quotes what a registry sent."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 class _Deadline:
@@ -385,8 +392,8 @@ class _Exchange:
             return Verification(
                 Verdict.UNKNOWN,
                 f"{self._hostname} names a token realm that is not https ({url.scheme}://"
-                f"{url.host}); the password is not sent there (plain http only to a loopback "
-                "registry's own host)",
+                f"{url.raw_host.decode('ascii')}); the password is not sent there (plain "
+                "http only to a loopback registry's own host)",
             )
         query = {"account": self._username}
         if params.get("service"):

@@ -220,6 +220,15 @@ def test_any_exception_during_a_check_is_an_unknown_verdict(error: type[Exceptio
     assert "failed unexpectedly" in result.reason
 
 
+def test_a_reason_carries_no_character_a_terminal_acts_on() -> None:
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused \x1b[2J\u202eevil\u200b\nline", request=request)
+
+    reason = Registry(explode).verify().reason
+    assert "\\x1b[2J\\u202eevil\\u200b\\nline" in reason
+    assert all(char.isprintable() for char in reason)
+
+
 def test_a_hostname_idna_cannot_decode_is_unknown() -> None:
     registry = Registry(challenge(BEARER))
     assert registry.verify("xn--a.example").verdict is Verdict.UNKNOWN
