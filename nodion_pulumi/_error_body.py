@@ -16,13 +16,19 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from nodion_pulumi._redact import redact
+from nodion_pulumi._redact import redact, scrub
 
 __all__ = ["MAX_BODY_CHARS", "MAX_MESSAGES", "MAX_MESSAGE_CHARS", "extract_messages"]
 
 MAX_MESSAGE_CHARS = 200  # per message shown to the user
 MAX_MESSAGES = 10  # Nodion lists one message per invalid field; more is noise
 MAX_BODY_CHARS = 256 * 1024  # of an error body examined at all
+# Of a body decoded and scrubbed before it is cut to MAX_BODY_CHARS: whatever is cut off
+# at this bound lies far beyond the part that is examined, so no prefix of a secret remains.
+_MAX_SCRUBBED_BYTES = 8 * 1024 * 1024
+_MAX_DEPTH = 4  # of a nested value written out in a message
+_MAX_ITEMS = 20  # of an object or array written out; the message is cut at 200 characters
+_WITHHELD = "the error text is not shown because it may contain a secret"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WHITESPACE = re.compile(r"\s+")
@@ -33,11 +39,13 @@ _INVISIBLE_OPEN = re.compile(r"(?i)<!--|<(script|style|head|template|noscript)\b
 _TAGS = re.compile(r"<[^<>]*>")
 
 
-def _clean(text: str, secrets: Iterable[str | None]) -> str:
-    """Redact, then flatten and shorten: redacting first means a cut never exposes part
-    of a secret."""
-    text = redact(text, secrets)
-    text = _CONTROL.sub(" ", text)
+def _clean(text: str, secrets: tuple[str, ...]) -> str | None:
+    """Scrub, then flatten and shorten: scrubbing first means a cut never exposes part of a
+    secret. None when the text must not be shown at all (see :func:`scrub`)."""
+    scrubbed = scrub(text, secrets)
+    if scrubbed is None:
+        return None
+    text = _CONTROL.sub(" ", scrubbed)
     text = _WHITESPACE.sub(" ", text).strip()
     if len(text) > MAX_MESSAGE_CHARS:
         text = text[: MAX_MESSAGE_CHARS - 1].rstrip() + "…"
@@ -67,10 +75,27 @@ def _html_to_text(text: str) -> str:
     return html.unescape(_TAGS.sub(" ", _remove_invisible(text)))
 
 
-def _as_text(value: Any) -> str:
+def _as_text(value: Any, depth: int = 0) -> str:
+    """A message as text; a nested value is written out JSON-like, shallowly and briefly.
+
+    Strings inside are written with their own characters (``json.dumps`` would escape a
+    ``"`` or ``\\`` of a password into a form that no longer matches it), and nesting stops
+    at :data:`_MAX_DEPTH` levels, so a 1,000-deep body is text, not a ``RecursionError``.
+    """
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        return value if depth == 0 else f'"{value}"'
+    if depth >= _MAX_DEPTH:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())[:_MAX_ITEMS]
+        inner = ", ".join(f'"{key}": {_as_text(item, depth + 1)}' for key, item in items)
+        more = ", …" if len(value) > _MAX_ITEMS else ""
+        return f"{{{inner}{more}}}"
+    if isinstance(value, list):
+        inner = ", ".join(_as_text(item, depth + 1) for item in value[:_MAX_ITEMS])
+        more = ", …" if len(value) > _MAX_ITEMS else ""
+        return f"[{inner}{more}]"
+    return json.dumps(value)  # a number, true, false or null
 
 
 def _messages_from_json(payload: Any) -> list[str]:
@@ -106,10 +131,15 @@ def extract_messages(content: bytes, secrets: Iterable[str | None] = ()) -> tupl
     """The human-readable error messages in a response body, scrubbed and shortened.
 
     JSON bodies yield Nodion's messages; anything else (an HTML error page from a proxy,
-    plain text) yields one short excerpt of its visible text.
+    plain text) yields one short excerpt of its visible text. The whole body is scrubbed
+    before it is cut or parsed, and every message again once decoded (JSON escapes, HTML
+    entities); a message that may hold a short secret is replaced by a note saying so.
     """
-    secrets = tuple(secrets)
-    text = content[: MAX_BODY_CHARS * 4].decode("utf-8", errors="replace")[:MAX_BODY_CHARS]
+    known = tuple(s for s in secrets if s)
+    text = content[:_MAX_SCRUBBED_BYTES].decode("utf-8", errors="replace")
+    # The body may have been cut short (by the network, by the client's size cap): a secret
+    # cut in two at its end is masked too.
+    text = redact(text, known, cut_at_end=True)[:MAX_BODY_CHARS]
     if not text.strip():
         return ()
     raw: list[str]
@@ -119,8 +149,11 @@ def extract_messages(content: bytes, secrets: Iterable[str | None] = ()) -> tupl
         raw = [_html_to_text(text) if "<" in text else text]
     else:
         raw = _messages_from_json(payload)
-    cleaned = [m for m in (_clean(item, secrets) for item in raw) if m]
-    if len(cleaned) > MAX_MESSAGES:
-        extra = len(cleaned) - MAX_MESSAGES
-        cleaned = [*cleaned[:MAX_MESSAGES], f"and {extra} more"]
-    return tuple(cleaned)
+    cleaned = [_clean(item, known) for item in raw]
+    shown = [m for m in cleaned if m]
+    if None in cleaned:
+        shown.append(_WITHHELD)
+    if len(shown) > MAX_MESSAGES:
+        extra = len(shown) - MAX_MESSAGES
+        shown = [*shown[:MAX_MESSAGES], f"and {extra} more"]
+    return tuple(shown)

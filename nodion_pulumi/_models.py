@@ -139,8 +139,10 @@ def _unwrap(payload: Any, key: str) -> Any:
     if not isinstance(payload, Mapping):
         raise ResponseShapeError(f"expected a JSON object with {key!r}, got {_kind(payload)}")
     if key not in payload:
-        keys = ", ".join(repr(k) for k in list(payload)[:5]) or "none"
-        raise ResponseShapeError(f"missing {key!r} in the response (keys: {keys})")
+        # The keys are not listed: they are the server's text, like the values (a body
+        # {"<token>": 1} would print the token); how many there are tells enough.
+        count = f"{len(payload)} other key{'s' if len(payload) != 1 else ''}"
+        raise ResponseShapeError(f"missing {key!r} in the response ({count})")
     return payload[key]
 
 

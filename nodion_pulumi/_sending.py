@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from nodion_pulumi._error_body import extract_messages
 from nodion_pulumi._errors import (
     APIError,
     NodionConnectionError,
@@ -75,15 +74,24 @@ class Call:
     expect_json: bool = True
     resend_lost_answer: bool = True
 
-    def unexpected(self, response: httpx.Response, problem: str) -> UnexpectedResponseError:
-        """The error for a successful status whose answer this client cannot use."""
+    def unexpected(
+        self, response: httpx.Response, problem: str, *, minted: tuple[str, ...] = ()
+    ) -> UnexpectedResponseError:
+        """The error for a successful status whose answer this client cannot use.
+
+        ``problem`` is this client's own description of the answer, never an excerpt of it:
+        a success body may hold a password (one just minted, or the request's own, echoed),
+        and one cut short or garbled cannot be scrubbed of what it no longer shows whole.
+        ``minted`` are passwords found in the answer, kept out like the call's secrets.
+        """
+        secrets = (*self.secrets, *minted)
         return UnexpectedResponseError(
             operation=self.operation,
             method=self.method,
             path=response.request.url.path,
             url=url_for_messages(response.request.url),
             status_code=response.status_code,
-            messages=(redact(problem, self.secrets), *((self.note,) if self.note else ())),
+            messages=(redact(problem, secrets), *((self.note,) if self.note else ())),
             registry_id=self.registry_id,
         )
 
@@ -102,7 +110,8 @@ class Answer:
         try:
             return parser(self.payload)
         except ResponseShapeError as exc:
-            raise self.call.unexpected(self.response, str(exc)) from exc
+            minted = _passwords_in(self.payload)
+            raise self.call.unexpected(self.response, str(exc), minted=minted) from exc
 
 
 def send_call(
@@ -211,10 +220,55 @@ def _decoded(call: Call, response: httpx.Response, content: bytes) -> Any:
         return None
     try:
         return json.loads(content)
-    except (ValueError, RecursionError) as exc:
-        excerpt = extract_messages(content, call.secrets)
-        described = f": {excerpt[0]}" if excerpt else " (empty body)"
-        raise call.unexpected(response, f"expected JSON{described}") from exc
+    except (ValueError, RecursionError):
+        # Not chained: the decoder's error holds the whole body (``JSONDecodeError.doc``).
+        problem = f"expected JSON, got {_described(response, content)}"
+        raise call.unexpected(response, problem) from None
+
+
+# Content types an unexpected answer is described by; any other is not named, since a
+# header is as much the server's text as the body.
+_KNOWN_CONTENT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/problem+json",
+        "application/xml",
+        "application/octet-stream",
+        "text/html",
+        "text/plain",
+        "text/xml",
+    }
+)
+
+
+def _described(response: httpx.Response, content: bytes) -> str:
+    """A success body as an error describes it: its length and content type, never its text."""
+    if not content:
+        return "an empty body"
+    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if media_type in _KNOWN_CONTENT_TYPES:
+        kind = f"{media_type} that is not valid JSON"
+    else:
+        kind = "a body that is not JSON" if not media_type else "another content type"
+    return f"{len(content)} byte{'s' if len(content) != 1 else ''} of {kind}"
+
+
+def _passwords_in(payload: Any, depth: int = 0) -> tuple[str, ...]:
+    """The values of ``password`` fields in a decoded answer (a few levels deep): a password
+    Nodion minted in an answer this client cannot use must not reach the error either."""
+    if isinstance(payload, dict):
+        items = list(payload.items())
+    elif isinstance(payload, list):
+        items = list(enumerate(payload))
+    else:
+        return ()
+    found: list[str] = []
+    for key, value in items:
+        if isinstance(value, str) and "password" in str(key).lower():
+            found.append(value)
+        elif depth < 3:
+            found.extend(_passwords_in(value, depth + 1))
+    return tuple(found)
 
 
 def _connection_failure(

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from nodion_pulumi._error_body import extract_messages
+from nodion_pulumi._error_body import MAX_BODY_CHARS, extract_messages
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,22 @@ def test_secret_in_html_entity_is_redacted() -> None:
     body = b"<p>password was p&amp;ss&lt;word</p>"
     (message,) = extract_messages(body, ["p&ss<word"])
     assert message == "password was ***"
+
+
+def test_a_nested_value_keeps_a_password_with_quotes_recognisable() -> None:
+    password = 'pa"ss\\word-123'
+    body = json.dumps({"errors": [{"field": "password", "given": password}]}).encode()
+    (message,) = extract_messages(body, [password])
+    assert message == '{"field": "password", "given": "***"}'
+
+
+def test_an_error_body_nested_far_deeper_than_shown_is_read() -> None:
+    body = b'{"errors": [' + b"[" * 951 + b"1" + b"]" * 951 + b"]}"
+    assert extract_messages(body) == ("[[[[…]]]]",)
+
+
+def test_the_body_is_scrubbed_before_it_is_cut() -> None:
+    secret = "s3cr3t-value-that-straddles"
+    body = b" " * (MAX_BODY_CHARS - 12) + secret.encode()
+    (message,) = extract_messages(body, [secret])
+    assert message == "***"
