@@ -243,7 +243,7 @@ def test_documented_400s_get_their_own_class(
     assert type(error) is cls
     assert error.messages == (text,)
     if cls is not BadRequestError:
-        assert error.registry_id == "reg-1"  # type: ignore[attr-defined]
+        assert error.registry_id == "reg-1"
 
 
 def test_credentials_already_exist_names_the_registry() -> None:
