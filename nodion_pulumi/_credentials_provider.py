@@ -32,6 +32,7 @@ from nodion_pulumi._warnings import warn
 if TYPE_CHECKING:
     from nodion_pulumi._models import Registry
     from nodion_pulumi._session import Session
+    from nodion_pulumi._verify import Verification
 
 __all__ = ["RegistryCredentialsProvider"]
 
@@ -184,19 +185,13 @@ def _still_valid(registry: Registry, props: Mapping[str, Any]) -> bool:
 
     Nodion reports ``has_credentials`` for any set, including one regenerated in the dashboard
     or by another stack; only the registry knows whether the captured password still works.
-    Only a refusal drops the credentials: a registry that cannot be reached says nothing about
-    them, and dropping working credentials would make the next `up` fail needlessly.
+    Only a refusal (a 401) drops the credentials: a registry that cannot be reached, or a 403
+    from a firewall or a rate limit, says nothing about them, and dropping working
+    credentials would make the next `up` fail needlessly.
     """
-    from nodion_pulumi._verify import VERIFY_TIMEOUT, Verdict, verify_credentials
+    from nodion_pulumi._verify import Verdict
 
-    runtime = current()
-    with runtime.verification_slot():
-        verification = verify_credentials(
-            registry.hostname,
-            str(props.get("username") or ""),
-            str(props["password"]),
-            client=runtime.verifier_client(VERIFY_TIMEOUT),
-        )
+    verification = _verification(registry, props)
     if verification.verdict is Verdict.REJECTED:
         # The registry still has credentials (has_credentials was true): someone else's.
         warn(
@@ -217,6 +212,30 @@ def _still_valid(registry: Registry, props: Mapping[str, Any]) -> bool:
             "`pulumi up`)."
         )
     return True
+
+
+def _verification(registry: Registry, props: Mapping[str, Any]) -> Verification:
+    """The registry's verdict on the captured credentials; never raises, since a traceback
+    would fail the whole refresh: a client that cannot even be built (a missing
+    ``SSL_CERT_FILE``, say) is an unknown verdict too."""
+    from nodion_pulumi._redact import redact
+    from nodion_pulumi._verify import VERIFY_TIMEOUT, Verdict, Verification, verify_credentials
+
+    runtime = current()
+    password = str(props["password"])
+    with runtime.verification_slot():
+        try:
+            client = runtime.verifier_client(VERIFY_TIMEOUT)
+        except Exception as exc:  # an unknown verdict, never a traceback (DESIGN 3a)
+            failure = redact(f"{type(exc).__name__}: {exc}", (password,))
+            return Verification(
+                Verdict.UNKNOWN,
+                f"no client could be built to ask it ({failure}); check SSL_CERT_FILE and "
+                "SSL_CERT_DIR",
+            )
+        return verify_credentials(
+            registry.hostname, str(props.get("username") or ""), password, client=client
+        )
 
 
 def _comparable(triggers_or_id: Any) -> Any:

@@ -157,3 +157,21 @@ def test_a_403_from_the_realm_keeps_them_with_a_warning(
     assert "answered HTTP 403 to https://registry.fra.nodion.net/token" in warning
     assert "They stay in the state." in warning
     assert created["password"] not in warning
+
+
+def test_a_client_that_cannot_be_built_keeps_them_with_a_warning(
+    credentials: RegistryCredentialsProvider,
+    created: dict[str, Any],
+    fra: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Any exception is an unknown verdict, also one raised before the registry is asked.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    assert credentials.read(fra, created).outs == created
+    warning = " ".join(capsys.readouterr().err.split())
+    assert warning.startswith(f"warning: could not verify the credentials of registry {fra}")
+    assert "FileNotFoundError" in warning
+    assert "SSL_CERT_FILE" in warning
+    assert "They stay in the state." in warning
