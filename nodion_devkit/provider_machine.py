@@ -227,7 +227,7 @@ class ProviderMachine(RuleBasedStateMachine):
                 self.tally.errors += 1
                 kind = type(error).__name__
                 self.tally.error_kinds[kind] = self.tally.error_kinds.get(kind, 0) + 1
-        throttled_out = self.only_throttled and outcome.error is not None
+        throttled_out = self.only_throttled and _is_throttling(outcome.error)
         assert not throttled_out, f"a command failed on throttling alone: {outcome.error}"
         outcome.warnings = stderr.getvalue()
         outcome.messages = [outcome.warnings, *log_lines]
@@ -258,8 +258,11 @@ class ProviderMachine(RuleBasedStateMachine):
         failures = list(outcome.value.failures or [])
         for failure in failures:
             # Throttling alone is waited out, at preview as at any other time.
-            unreachable_by_fault = self.faulted and not self.only_throttled
-            assert failure.property or unreachable_by_fault, f"check failed: {failure.reason}"
+            throttled_out = self.only_throttled and any(
+                code in failure.reason for code in ("HTTP 429", "HTTP 503")
+            )
+            assert not throttled_out, f"a check failed on throttling alone: {failure.reason}"
+            assert failure.property or self.faulted, f"check failed: {failure.reason}"
         return failures
 
     def _ours(self) -> dict[str, list[dict[str, Any]]]:
@@ -408,6 +411,7 @@ class ProviderMachine(RuleBasedStateMachine):
             self._remember(outs)
             self.held_credentials[region] = Held(registry_id, outs, inputs)
             self.changed_outside.discard(region)
+            self.held_elsewhere.discard(registry_id)  # the set on the registry is ours now
 
             def captured() -> None:
                 holds = holds_password(self.emulator, registry_id, outs["password"])
@@ -569,6 +573,11 @@ class ProviderMachine(RuleBasedStateMachine):
         assert not self._refresh(()), "a refresh without faults failed"
         if self.held_registries or self.held_credentials:
             self.destroy_everything()
+
+
+def _is_throttling(error: NodionError | None) -> bool:
+    """Whether ``error`` is Nodion saying "come back later" (429, 503)."""
+    return getattr(error, "status_code", None) in (429, 503)
 
 
 class _Lines(logging.Handler):
