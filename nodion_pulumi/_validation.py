@@ -110,7 +110,8 @@ def hostname_problem(hostname: str) -> str | None:
         return f"has an invalid port {port!r}: a port is a number from 1 to 65535"
     if not host.isascii():
         return (
-            f"must be written in ASCII letters, digits, dots and hyphens: it holds "
+            "must be a DNS name or IP address written in ASCII letters, digits, dots and "
+            f"hyphens: it holds "
             f"{_described(_first_non_ascii(host))}, which can look like an ASCII character "
             "while naming another host. Write an internationalized name in its IDNA form "
             "('xn--...', e.g. 'xn--bcher-kva.example' for b\u00fccher.example)"
