@@ -142,6 +142,7 @@ def _run_emulator(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             data_path=data,
             regions=args.regions,
             host=args.host,
+            allow_remote=args.allow_remote,
             port=args.port,
             project_id=args.project_id,
             verbose=args.verbose,

@@ -324,6 +324,29 @@ def test_bad_arguments_are_argparse_errors(
     assert re.search(message, capsys.readouterr().err)
 
 
+def test_allow_remote_reaches_the_emulator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 192.0.2.10 (TEST-NET-1) is on no interface here: the bind fails, and the flag must have
+    # got past the emulator's own loopback guard to get that far (no traceback, exit 1).
+    code = main(
+        [
+            "emulator",
+            "--allow-remote",
+            "--host",
+            "192.0.2.10",
+            "--port",
+            "0",
+            "--data",
+            str(tmp_path / "r.db"),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nodion-pulumi emulator: cannot start:")
+    assert "allow_remote" not in err
+
+
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([])
