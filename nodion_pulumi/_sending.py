@@ -10,7 +10,8 @@ can redact with fewer secrets or forget the note. The steps, each with one conce
   and raises the last failure;
 - :func:`_attempt` makes one request and says how it went: an :class:`Answer`, or a failure;
 - :func:`_send_capped` sends one request and reads at most :data:`MAX_RESPONSE_BYTES` of
-  the body within the attempt's deadline;
+  the body within the attempt's deadline, which :mod:`nodion_pulumi._deadline` also holds
+  the response headers to;
 - :func:`_decoded` checks a successful answer's size and decodes its JSON;
 - :meth:`Answer.parsed` reads the documented shape out of the JSON;
 - :meth:`Call.unexpected` is the one builder of :class:`UnexpectedResponseError`.
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from nodion_pulumi._deadline import bound_streams, request_deadline
 from nodion_pulumi._errors import (
     APIError,
     NodionConnectionError,
@@ -168,11 +170,13 @@ def _attempt(
         call.path,
         json=call.body,
         timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
+        extensions={"trace": bound_streams},
     )
     path = request.url.path
     started = clock()
     try:
-        response, content = _send_capped(http, request, started + timeout, clock)
+        with request_deadline(timeout):
+            response, content = _send_capped(http, request, started + timeout, clock)
     except httpx.RequestError as exc:
         logger.debug("%s %s failed: %s (attempt %d)", call.method, path, type(exc).__name__, number)
         return _Failure(_connection_failure(call, request, exc, timeout), exc, cause=exc)
