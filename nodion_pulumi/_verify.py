@@ -48,6 +48,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 
 from nodion_pulumi._facts import is_loopback_host
@@ -61,6 +62,7 @@ __all__ = [
     "VERIFY_ATTEMPTS",
     "VERIFY_BACKOFF",
     "VERIFY_DEADLINE_FACTOR",
+    "VERIFY_READ_LIMIT",
     "VERIFY_TIMEOUT",
     "Verdict",
     "Verification",
@@ -75,6 +77,7 @@ VERIFY_TIMEOUT = 10.0  # seconds one request to a registry may take
 VERIFY_ATTEMPTS = 2  # the first request and at most one retry, after a transport error or a 5xx
 VERIFY_BACKOFF = 0.25  # seconds (jittered) before that retry
 VERIFY_DEADLINE_FACTOR = 2  # a whole check may take this many timeouts: a ping and a login
+VERIFY_READ_LIMIT = 16 * 1024  # bytes a check reads of one answer (its status and headers)
 MAX_CONCURRENT_VERIFICATIONS = 4  # checks running at once in one provider process
 
 # The environment a registry client honours: a pooled verifier client is good for one
@@ -253,7 +256,7 @@ def verify_credentials(
                 scheme = "https"
                 if client is None:
                     client = owned.enter_context(new_verifier_client(timeout, transport=transport))
-            check = owned.enter_context(_Deadline(seconds))
+            check = owned.enter_context(_Bounds(seconds))
             exchange = _Exchange(client, policy, check, timeout, hostname, host, username, password)
             result = exchange.run(scheme)
     except Exception as exc:  # a verdict, never a traceback (DESIGN 3a)
@@ -270,14 +273,18 @@ def _printable(text: str) -> str:
     return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
-class _Deadline:
-    """The wall-clock end of one check.
+class _Bounds:
+    """The wall-clock end of one check, and how much of the registry's answers it reads.
 
     httpx's timeouts bound each read, not an answer: a registry sending one byte a second
     never trips a read timeout and can hold a check for as long as it likes. So the check
     records every socket it opens (httpcore's ``trace`` extension reports each connection
     and TLS stream) and, when its time is up, shuts them down from a timer thread; the read
     in progress then ends with an error, and the check with an unknown verdict.
+
+    The same hook makes each stream read at most :data:`VERIFY_READ_LIMIT` bytes: a check
+    needs a status line and a few headers (it never reads a body), and the HTTP parser alone
+    would accept 100 KiB of headers.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -286,10 +293,11 @@ class _Deadline:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._passed = False
+        self.read_too_much = False
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
-    def __enter__(self) -> _Deadline:
+    def __enter__(self) -> _Bounds:
         self._timer.start()
         return self
 
@@ -305,11 +313,15 @@ class _Deadline:
         return max(0.0, self._ends - time.monotonic())
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        """httpcore's trace hook: note the socket of each new connection or TLS stream."""
+        """httpcore's trace hook: note the socket of each new connection or TLS stream, and
+        bound what it reads."""
         if not event.endswith((".connect_tcp.complete", ".start_tls.complete")):
             return
         stream = info.get("return_value")
-        found = stream.get_extra_info("socket") if stream is not None else None
+        if stream is None:
+            return
+        self._limit_reads(stream)
+        found = stream.get_extra_info("socket")
         if not isinstance(found, socket.socket):
             return
         with self._lock:
@@ -317,6 +329,23 @@ class _Deadline:
             passed = self._passed
         if passed:
             _shut(found)
+
+    def _limit_reads(self, stream: Any) -> None:
+        """Let ``stream`` read :data:`VERIFY_READ_LIMIT` bytes in all. Per stream, not per
+        check: a read may take a body's first bytes along with the headers, and connections
+        are never reused, so one answer's body cannot use up the next answer's share."""
+        read: Callable[..., bytes] = stream.read
+        left = [VERIFY_READ_LIMIT]
+
+        def limited_read(max_bytes: int, timeout: float | None = None) -> bytes:
+            if left[0] <= 0:
+                self.read_too_much = True
+                raise httpcore.ReadError(f"more than {VERIFY_READ_LIMIT} bytes in one answer")
+            data = read(min(max_bytes, left[0]), timeout)
+            left[0] -= len(data)
+            return data
+
+        stream.read = limited_read
 
     def _expire(self) -> None:
         with self._lock:
@@ -350,7 +379,7 @@ class _Exchange:
 
     _client: httpx.Client
     _policy: RetryPolicy
-    _deadline: _Deadline
+    _deadline: _Bounds
     _timeout: float
     _hostname: str
     _host: str  # the host part of _hostname, as httpx spells it
@@ -458,6 +487,8 @@ class _Exchange:
                 answer = self._get(url, auth)
             except httpx.HTTPError as exc:
                 target = httpx.URL(url)
+                if self._deadline.read_too_much:
+                    return self._too_large(target)
                 if self._deadline.passed:
                     return self._too_slow(target)
                 failure = redact(f"{type(exc).__name__}: {exc}", (self._password,))
@@ -484,6 +515,14 @@ class _Exchange:
             "GET", url, auth=auth, timeout=timeout, extensions={"trace": self._deadline.trace}
         ) as response:
             return _Answer(response.status_code, response.headers, response.request.url)
+
+    def _too_large(self, url: httpx.URL) -> Verification:
+        return Verification(
+            Verdict.UNKNOWN,
+            f"{self._hostname} answered {url_for_messages(url)} with more than "
+            f"{VERIFY_READ_LIMIT // 1024} KiB of status and headers, far more than the login "
+            "protocol needs; the rest was not read",
+        )
 
     def _too_slow(self, url: httpx.URL) -> Verification:
         return Verification(

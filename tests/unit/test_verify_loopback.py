@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from nodion_pulumi._verify import Verdict, new_verifier_client, verify_credentials
+from nodion_pulumi._verify import (
+    VERIFY_READ_LIMIT,
+    Verdict,
+    new_verifier_client,
+    verify_credentials,
+)
 
 USER = "nodion-fra-user"
 PASSWORD = "pw-8f2c61d0e4b7a395"
@@ -222,3 +227,33 @@ def test_the_deadline_also_ends_a_proxy_that_answers_a_byte_at_a_time(
     assert "within the check's deadline of 0.5 s" in result.reason
     assert [r.line for r in relay.requests] == ["CONNECT registry.example.com:443 HTTP/1.1"]
     assert cut_off.wait(10), "the proxy went on sending after the check ended"
+
+
+def test_a_check_reads_at_most_a_few_kib_of_an_answer(serve: Callable[[Script], Server]) -> None:
+    # Headers are read whole before a status is known; a registry may make them as large as
+    # the HTTP parser allows (100 KiB), which a check has no use for.
+    def bloated(request: Request, conn: socket.socket) -> None:
+        conn.sendall(answer(401, {"WWW-Authenticate": 'Basic realm="r"', "X-Pad": "x" * 60_000}))
+
+    registry = serve(bloated)
+    result = verify_credentials(registry.address, USER, PASSWORD, timeout=2.0)
+
+    assert result.verdict is Verdict.UNKNOWN
+    assert f"more than {VERIFY_READ_LIMIT // 1024} KiB" in result.reason
+    assert [r.headers.get("authorization") for r in registry.requests] == [None]
+
+
+def test_a_large_challenge_body_does_not_use_up_the_login_s_share(
+    serve: Callable[[Script], Server],
+) -> None:
+    def page(request: Request, conn: socket.socket) -> None:
+        if request.headers.get("authorization") == BASIC:
+            conn.sendall(answer(200, body=b"{}"))
+        else:
+            body = b"<html>" + b"x" * (1024 * 1024) + b"</html>"
+            conn.sendall(answer(401, {"WWW-Authenticate": 'Basic realm="r"'}, body))
+
+    registry = serve(page)
+    assert verify_credentials(registry.address, USER, PASSWORD, timeout=2.0).verdict is (
+        Verdict.VALID
+    )
