@@ -42,7 +42,8 @@ class ResponseShapeError(ValueError):
     """A response body that does not have the documented structure.
 
     The message lists field locations and problems but never the offending values, which
-    may include a freshly generated password.
+    may include a freshly generated password, nor the keys of the body, which are the
+    server's text as much as its values.
     """
 
 

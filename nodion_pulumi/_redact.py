@@ -8,16 +8,17 @@ bug reports. Every string that leaves the client is therefore passed through :fu
 moment: the API token, the password of the request being made, a password just minted.
 
 A secret is looked for in every form a body can carry it in, not only as itself: JSON-escaped
-(a password with ``"`` or ``\\``, or non-ASCII), URL-encoded (a reflected form or query), and
-base64 (a reflected ``Authorization: Basic`` header, a docker ``auth`` field), whatever
-``user:`` precedes it. Callers scrub before they cut: a cut through a secret leaves a prefix
-that no longer matches it.
+(a password with ``"`` or ``\\``, or non-ASCII), URL-encoded (a reflected form or query),
+HTML-escaped (a gateway's page), and base64 (a reflected ``Authorization: Basic`` header, a
+docker ``auth`` field), whatever ``user:`` precedes it. Callers scrub before they cut: a cut
+through a secret leaves a prefix that no longer matches it.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import html
 import json
 import re
 from collections.abc import Iterable
@@ -50,8 +51,8 @@ def secret_forms(secret: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=64)
 def _forms(secret: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The textual forms of ``secret`` (itself, JSON-escaped, URL-encoded) and its base64
-    runs (see :func:`_base64_runs`)."""
+    """The textual forms of ``secret`` (itself, JSON-escaped, URL-encoded, HTML-escaped)
+    and its base64 runs (see :func:`_base64_runs`)."""
     encoded = quote(secret, safe="")
     text_forms = {
         secret,
@@ -60,6 +61,8 @@ def _forms(secret: str) -> tuple[frozenset[str], frozenset[str]]:
         encoded,
         re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded),
         quote_plus(secret),
+        html.escape(secret),
+        html.escape(secret, quote=False),
     }
     return frozenset(text_forms), frozenset(_base64_runs(secret.encode()))
 

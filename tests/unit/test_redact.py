@@ -73,3 +73,9 @@ def test_a_text_holding_a_short_secret_anywhere_is_not_shown(text: str) -> None:
     assert scrub(text, ["hunter2"]) is None
     assert scrub("nothing to hide", ["hunter2"]) == "nothing to hide"
     assert scrub("password hunter2 refused", ["hunter2"]) == f"password {MASK} refused"
+
+
+def test_an_html_escaped_secret_cut_at_the_end_of_a_page_is_masked() -> None:
+    secret = "p&ss<w0rd>more"
+    page = "<p>bad: p&amp;ss&lt;w0"
+    assert redact(page, [secret], cut_at_end=True) == f"<p>bad: {MASK}"
