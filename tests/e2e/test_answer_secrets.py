@@ -20,6 +20,9 @@ from nodion_pulumi.emulator import Emulator
 pytestmark = pytest.mark.engine
 
 PIECE = 8
+# With a quote and backslashes: JSON escapes them, so an echo shows them in another form.
+FIRST_PASSWORD = 'first-"pass"-Kz8Qw3Lm7Vx2'
+SECOND_PASSWORD = "second-\\pass\\-Jr4Tn9Bc6Hy1"
 REGISTRY = {"resource": "hub", "name": "Hub", "type": "ghcr", "username": "u", "password": True}
 
 
@@ -71,7 +74,7 @@ def test_a_success_page_echoing_a_create_or_update_prints_no_piece_of_the_passwo
     nodion_stack: Callable[..., NodionStack], relay: AnswerRelay
 ) -> None:
     stack = through(relay, nodion_stack())
-    stack.set_spec({"registries": [REGISTRY]}, passwords={"hub": "first-pass-Kz8Qw3Lm7Vx2"})
+    stack.set_spec({"registries": [REGISTRY]}, passwords={"hub": FIRST_PASSWORD})
     relay.rewrites.append(Rewrite("POST", "/container_registries", echo_request_as_text(201)))
     with pytest.raises(auto.CommandError) as failure:
         stack.up()
@@ -79,11 +82,11 @@ def test_a_success_page_echoing_a_create_or_update_prints_no_piece_of_the_passwo
     assert "bytes of text/plain that is not valid JSON" in str(failure.value)
 
     stack.up()  # the create goes through; then an update meets the echoing page
-    stack.set_spec({"registries": [REGISTRY]}, passwords={"hub": "second-pass-Jr4Tn9Bc6Hy1"})
+    stack.set_spec({"registries": [REGISTRY]}, passwords={"hub": SECOND_PASSWORD})
     relay.rewrites.append(Rewrite("PATCH", "", echo_request_as_text(200)))
     with pytest.raises(auto.CommandError) as failure:
         stack.up()
     assert "update container registry failed: unexpected response (HTTP 200)" in str(failure.value)
     assert relay.rewritten == 2
-    assert {"first-pass-Kz8Qw3Lm7Vx2", "second-pass-Jr4Tn9Bc6Hy1"} <= relay.passwords
+    assert {FIRST_PASSWORD, SECOND_PASSWORD} <= relay.passwords
     assert_no_piece_of(relay.passwords, stack)
