@@ -40,17 +40,16 @@ import contextlib
 import enum
 import os
 import re
-import socket
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
 import httpx
 
+from nodion_pulumi._deadline import bound_streams, request_deadline
 from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi._http import new_http_client, url_for_messages
 from nodion_pulumi._redact import redact
@@ -180,10 +179,9 @@ def new_verifier_client(
     like ``docker login`` does. Pooled by the caller, it lets a refresh of many credentials
     build one TLS context.
 
-    It keeps no idle connection: the check's deadline ends a slow answer by shutting down
-    the sockets the check itself opened, which a connection reused from an earlier check
-    would not be among. Plain http never goes through this client (see
-    :func:`_direct_client`)."""
+    It keeps no idle connection: a check never reads a body, so hardly any connection
+    could be reused, and each check's read limit applies to the connections it opened
+    itself. Plain http never goes through this client (see :func:`_direct_client`)."""
     return new_http_client(
         timeout=httpx.Timeout(timeout),
         transport=transport,
@@ -256,7 +254,7 @@ def verify_credentials(
                 scheme = "https"
                 if client is None:
                     client = owned.enter_context(new_verifier_client(timeout, transport=transport))
-            check = owned.enter_context(_Bounds(seconds))
+            check = _Bounds(seconds)
             exchange = _Exchange(client, policy, check, timeout, hostname, host, username, password)
             result = exchange.run(scheme)
     except Exception as exc:  # a verdict, never a traceback (DESIGN 3a)
@@ -274,61 +272,40 @@ def _printable(text: str) -> str:
 
 
 class _Bounds:
-    """The wall-clock end of one check, and how much of the registry's answers it reads.
+    """The wall-clock end of one check, and how much of each answer it reads.
 
     httpx's timeouts bound each read, not an answer: a registry sending one byte a second
-    never trips a read timeout and can hold a check for as long as it likes. So the check
-    records every socket it opens (httpcore's ``trace`` extension reports each connection
-    and TLS stream) and, when its time is up, shuts them down from a timer thread; the read
-    in progress then ends with an error, and the check with an unknown verdict.
+    never trips a read timeout and can hold a check for as long as it likes. So every
+    request of a check runs under :func:`~nodion_pulumi._deadline.request_deadline` with
+    what is left of the check's time, and its connections' streams are bound to it
+    (:func:`~nodion_pulumi._deadline.bound_streams`, the API client's mechanism): past the
+    deadline a read fails at once, and the check ends with an unknown verdict.
 
-    The same hook makes each stream read at most :data:`VERIFY_READ_LIMIT` bytes: a check
-    needs a status line and a few headers (it never reads a body), and the HTTP parser alone
-    would accept 100 KiB of headers.
+    The same trace hook makes each stream read at most :data:`VERIFY_READ_LIMIT` bytes: a
+    check needs a status line and a few headers (it never reads a body), and the HTTP parser
+    alone would accept 100 KiB of headers.
     """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._ends = time.monotonic() + seconds
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._passed = False
         self.read_too_much = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Bounds:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._timer.cancel()
 
     @property
     def passed(self) -> bool:
-        with self._lock:
-            return self._passed or time.monotonic() >= self._ends
+        return time.monotonic() >= self._ends
 
     def remaining(self) -> float:
         return max(0.0, self._ends - time.monotonic())
 
-    def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        """httpcore's trace hook: note the socket of each new connection or TLS stream, and
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: bind each new connection's stream to the deadline, and
         bound what it reads."""
-        if not event.endswith((".connect_tcp.complete", ".start_tls.complete")):
-            return
-        stream = info.get("return_value")
-        if stream is None:
-            return
-        self._limit_reads(stream)
-        found = stream.get_extra_info("socket")
-        if not isinstance(found, socket.socket):
-            return
-        with self._lock:
-            self._sockets.append(found)
-            passed = self._passed
-        if passed:
-            _shut(found)
+        bound_streams(event, info)
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            stream = info.get("return_value")
+            if stream is not None:
+                self._limit_reads(stream)
 
     def _limit_reads(self, stream: Any) -> None:
         """Let ``stream`` read :data:`VERIFY_READ_LIMIT` bytes in all. Per stream, not per
@@ -346,21 +323,6 @@ class _Bounds:
             return data
 
         stream.read = limited_read
-
-    def _expire(self) -> None:
-        with self._lock:
-            self._passed = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    """End every read and write on ``sock`` at once, from any thread. The plain socket call
-    also for a TLS socket: it acts on the file descriptor and leaves the TLS object, which
-    the reading thread is using, alone."""
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 @dataclass(frozen=True)
@@ -510,10 +472,17 @@ class _Exchange:
         """One GET whose body is never read, within what is left of the deadline."""
         if self._deadline.passed:
             raise httpx.TimeoutException("the check's deadline has passed")
-        timeout = min(self._timeout, self._deadline.remaining())
-        with self._client.stream(
-            "GET", url, auth=auth, timeout=timeout, extensions={"trace": self._deadline.trace}
-        ) as response:
+        left = self._deadline.remaining()
+        with (
+            request_deadline(left),
+            self._client.stream(
+                "GET",
+                url,
+                auth=auth,
+                timeout=min(self._timeout, left),
+                extensions={"trace": self._deadline.trace},
+            ) as response,
+        ):
             return _Answer(response.status_code, response.headers, response.request.url)
 
     def _too_large(self, url: httpx.URL) -> Verification:
