@@ -49,7 +49,8 @@ bench: setup
 	scripts/ensure-pulumi >/dev/null
 	$(PY) -m benchmarks
 
-# Fault matrix, soak and hostile-input table; writes docs/reliability.md. Not part of `make test`.
+# Fault matrix (with a destroy storm), soak, hostile-input table and a long run of the stateful
+# machine over the emulator; writes docs/reliability.md. `make test` runs a bounded machine only.
 reliability: setup
 	scripts/ensure-pulumi >/dev/null
 	$(PY) -m reliability
