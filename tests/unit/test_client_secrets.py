@@ -51,8 +51,8 @@ def assert_shows_no_part_of(error: NodionError, *secrets: str) -> None:
     )
     for secret in secrets:
         for form, text in forms(secret).items():
-            leaked = [piece for piece in windows(text) if piece in shown]
-            assert not leaked, f"{form} of a secret leaked: {leaked}"
+            leaked = [start for start, piece in enumerate(windows(text)) if piece in shown]
+            assert not leaked, f"{form} of a secret leaked at offsets {leaked}"
 
 
 def client_answering(answer: Callable[[httpx.Request], httpx.Response]) -> NodionClient:
