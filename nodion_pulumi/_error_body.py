@@ -149,11 +149,20 @@ def extract_messages(content: bytes, secrets: Iterable[str | None] = ()) -> tupl
         raw = [_html_to_text(text) if "<" in text else text]
     else:
         raw = _messages_from_json(payload)
-    cleaned = [_clean(item, known) for item in raw]
-    shown = [m for m in cleaned if m]
-    if None in cleaned:
+    shown: list[str] = []
+    withheld = False
+    unread = 0  # messages past the ones shown are counted, not scrubbed: nobody reads them
+    for item in raw:
+        if len(shown) >= MAX_MESSAGES:
+            unread += bool(item.strip())
+            continue
+        cleaned = _clean(item, known)
+        withheld = withheld or cleaned is None
+        if cleaned:
+            shown.append(cleaned)
+    if withheld:
         shown.append(_WITHHELD)
-    if len(shown) > MAX_MESSAGES:
-        extra = len(shown) - MAX_MESSAGES
+    extra = unread + max(0, len(shown) - MAX_MESSAGES)
+    if extra:
         shown = [*shown[:MAX_MESSAGES], f"and {extra} more"]
     return tuple(shown)
