@@ -63,9 +63,14 @@ def _bind(stream: Any) -> None:
     def bounded_write(buffer: bytes, timeout: float | None = None) -> None:
         write(buffer, _time_left(timeout, httpcore.WriteTimeout))
 
-    stream.read = bounded_read
-    stream.write = bounded_write
-    stream._nodion_bound = True
+    try:
+        stream.read = bounded_read
+        stream.write = bounded_write
+        stream._nodion_bound = True
+    except AttributeError:
+        # A stream type that takes no attributes (another httpcore backend): its requests
+        # keep httpx's per-read timeouts rather than fail.
+        return
 
 
 def _time_left(timeout: float | None, expired: type[Exception]) -> float | None:

@@ -12,6 +12,7 @@ import pytest
 
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import Settings
+from nodion_pulumi._deadline import bound_streams
 from nodion_pulumi._errors import NodionTimeoutError
 from nodion_pulumi._retry import NO_RETRY
 
@@ -127,3 +128,21 @@ def test_headers_dribbled_on_a_reused_connection_end_at_the_deadline(
             client.list_registries()
     assert server.connections == 1  # the second request did reuse the first's connection
     assert server.headers_completed == 0
+
+
+class _SlottedStream:
+    """A network stream that takes no new attributes."""
+
+    __slots__ = ()
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return b""
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        return None
+
+
+def test_a_stream_that_cannot_be_bound_is_left_to_work_as_it_is() -> None:
+    stream = _SlottedStream()
+    bound_streams("connection.connect_tcp.complete", {"return_value": stream})
+    assert stream.read(1) == b""
