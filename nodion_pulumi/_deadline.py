@@ -7,10 +7,10 @@ loop of :mod:`nodion_pulumi._sending`; the headers are read inside httpcore, out
 
 So every request carries httpcore's ``trace`` extension, :func:`bound_streams`, which sees
 each network stream the moment a connection opens it (``connect_tcp``, ``start_tls``) and
-makes its ``read`` and ``write`` take at most the time left before the deadline of the
-request using the connection, which :func:`request_deadline` sets for the sending thread.
-A connection kept alive and reused by a later request is bound already, and obeys that
-request's deadline. Past the deadline, a read or write fails with httpcore's own timeout,
+makes its ``read``, ``write`` and TLS handshake take at most the time left before the
+deadline of the request using the connection, which :func:`request_deadline` sets for the
+sending thread. A connection kept alive and reused by a later request is bound already, and
+obeys that request's deadline. Past the deadline, a read or write fails with httpcore's own timeout,
 which httpx reports as a timeout like any other, and the connection is closed.
 """
 
@@ -63,14 +63,30 @@ def _bind(stream: Any) -> None:
     def bounded_write(buffer: bytes, timeout: float | None = None) -> None:
         write(buffer, _time_left(timeout, httpcore.WriteTimeout))
 
+    start_tls: Callable[..., Any] | None = getattr(stream, "start_tls", None)
     try:
         stream.read = bounded_read
         stream.write = bounded_write
+        if start_tls is not None:
+            stream.start_tls = _bounded_start_tls(start_tls)
         stream._nodion_bound = True
     except AttributeError:
         # A stream type that takes no attributes (another httpcore backend): its requests
         # keep httpx's per-read timeouts rather than fail.
         return
+
+
+def _bounded_start_tls(start_tls: Callable[..., Any]) -> Callable[..., Any]:
+    """``start_tls`` held to the request's deadline: Python's TLS handshake takes its timeout
+    as one deadline for the whole handshake, so giving it the time left bounds all of it."""
+
+    def bounded_start_tls(
+        ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> Any:
+        timeout = _time_left(timeout, httpcore.ConnectTimeout)
+        return start_tls(ssl_context, server_hostname, timeout)
+
+    return bounded_start_tls
 
 
 def _time_left(timeout: float | None, expired: type[Exception]) -> float | None:

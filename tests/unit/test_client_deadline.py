@@ -12,7 +12,7 @@ import pytest
 
 from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import Settings
-from nodion_pulumi._deadline import bound_streams
+from nodion_pulumi._deadline import bound_streams, request_deadline
 from nodion_pulumi._errors import NodionTimeoutError
 from nodion_pulumi._retry import NO_RETRY
 
@@ -146,3 +146,37 @@ def test_a_stream_that_cannot_be_bound_is_left_to_work_as_it_is() -> None:
     stream = _SlottedStream()
     bound_streams("connection.connect_tcp.complete", {"return_value": stream})
     assert stream.read(1) == b""
+
+
+class _RecordingStream:
+    """A network stream that records the timeouts it is given."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[float | None] = []
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.timeouts.append(timeout)
+        return b""
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.timeouts.append(timeout)
+
+    def start_tls(
+        self, ssl_context: object, server_hostname: str | None = None, timeout: float | None = None
+    ) -> _RecordingStream:
+        self.timeouts.append(timeout)
+        return self
+
+
+def test_reads_writes_and_the_tls_handshake_take_at_most_the_time_left() -> None:
+    stream = _RecordingStream()
+    bound_streams("connection.connect_tcp.complete", {"return_value": stream})
+    with request_deadline(0.5):
+        stream.read(1, timeout=5.0)
+        stream.write(b"x", timeout=5.0)
+        stream.start_tls(None, "registry.example", timeout=5.0)
+    stream.read(1, timeout=5.0)  # outside any request's deadline: as given
+    *bounded, unbounded = stream.timeouts
+    assert all(t is not None and 0 < t <= 0.5 for t in bounded)
+    assert len(bounded) == 3
+    assert unbounded == 5.0
