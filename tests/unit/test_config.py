@@ -243,7 +243,9 @@ def test_bad_verify_credentials_names_the_key_and_what_is_valid(value: str) -> N
     assert str(caught.value) == f"NODION_VERIFY_CREDENTIALS must be true or false, got {value!r}"
 
 
-def test_resolved_settings_are_validated_once_and_equal_direct_ones(monkeypatch) -> None:
+def test_resolved_settings_are_validated_once_and_equal_direct_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from nodion_pulumi import _config
 
     calls: list[str] = []
