@@ -5,6 +5,10 @@ it above the message: a dozen lines of our client's internals before the one lin
 what to do. Our errors carry everything in their message, so at this boundary they get
 their advice for a Pulumi user (``nodion_pulumi._advice``) and leave without traceback or
 chained cause; anything else (a bug) keeps its full traceback.
+
+Check failures are printed by the CLI too, and often name a registry and its hostname as
+the API gave them: they leave with control and format characters escaped, as our errors'
+messages do (``nodion_pulumi._printable``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from pulumi.dynamic import CheckFailure, CheckResult
+
 from nodion_pulumi._errors import NodionError
+from nodion_pulumi._printable import printable
 
 __all__ = ["OPERATIONS", "report_to_the_engine"]
 
@@ -30,10 +37,16 @@ def report_to_the_engine(operation: _F) -> _F:
     @functools.wraps(operation)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return operation(*args, **kwargs)
+            result = operation(*args, **kwargs)
         except NodionError as error:
             from nodion_pulumi._advice import advise
 
             raise advise(error).with_traceback(None) from None
+        if isinstance(result, CheckResult) and result.failures:
+            result.failures = [
+                CheckFailure(failure.property, printable(failure.reason))
+                for failure in result.failures
+            ]
+        return result
 
     return cast("_F", run)

@@ -3,16 +3,20 @@
 A dynamic provider process has no engine connection of its own for diagnostics; what it
 writes to stderr is shown by the CLI, prefixed like Pulumi's own warnings. A warning is for
 what the provider did on the user's behalf (kept a recovered registry, revoked credentials
-nobody could hold) or could not check: the operation itself succeeded.
+nobody could hold) or could not check: the operation itself succeeded. Warnings quote
+registry names and hostnames from the API, so they are printed with control and format
+characters escaped (``nodion_pulumi._printable``).
 """
 
 from __future__ import annotations
 
 import sys
 
+from nodion_pulumi._printable import printable
+
 __all__ = ["warn"]
 
 
 def warn(message: str) -> None:
     """Show ``message`` as a warning in the engine's output."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+    print(f"warning: {printable(message)}", file=sys.stderr, flush=True)

@@ -176,3 +176,51 @@ def test_nothing_listening_names_the_url_setting(emulator: Emulator) -> None:
     assert "could not reach Nodion" in line
     assert "NODION_API_URL" in line
     assert "nodion-pulumi emulator" in line
+
+
+# A name and hostname as the API can hold them (it does not validate like our checks do):
+# an ESC sequence that recolours a terminal, a newline that forges a line of output, and a
+# right-to-left override that makes the rest read backwards.
+HOSTILE_NAME = "Hub \x1b[31mred\x1b[0m\nerror: forged\u202eevil"
+HOSTILE_HOSTNAME = "hub\x1b[2J.example.com"
+
+
+def create_hostile_registry(emulator: Emulator) -> str:
+    """An external registry created straight through the emulator's API, as any client of
+    the project could."""
+    import httpx
+
+    answer = httpx.post(
+        f"{emulator.url}/container_registries",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"name": HOSTILE_NAME, "registry_type": "custom", "hostname": HOSTILE_HOSTNAME},
+    )
+    assert answer.is_success, answer.text
+    registry_id: str = answer.json()["container_registry"]["id"]
+    return registry_id
+
+
+def assert_no_terminal_controls(text: str) -> None:
+    hidden = [ch for ch in text if ch not in "\n" and not ch.isprintable()]
+    assert not hidden, f"raw control or format characters printed: {hidden!r}"
+
+
+def test_registries_shows_control_characters_in_names_and_hostnames_as_escapes(
+    emulator: Emulator,
+) -> None:
+    registry_id = create_hostile_registry(emulator)
+    done = run(emulator, "registries")
+    assert done.returncode == 0, done.stderr
+    assert_no_terminal_controls(done.stdout)
+    row = next(line for line in done.stdout.splitlines() if registry_id in line)
+    assert "Hub \\x1b[31mred\\x1b[0m\\nerror: forged\\u202eevil" in row
+    assert "hub\\x1b[2J.example.com" in row
+    assert not any(line.startswith("error: forged") for line in done.stdout.splitlines())
+
+
+def test_revoke_of_an_external_registry_escapes_its_hostname_and_type(emulator: Emulator) -> None:
+    registry_id = create_hostile_registry(emulator)
+    done = run(emulator, "credentials", "revoke", registry_id, "--yes")
+    assert done.returncode == 2
+    assert_no_terminal_controls(done.stderr)
+    assert "hub\\x1b[2J.example.com" in done.stderr
