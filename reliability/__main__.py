@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-soak", action="store_true")
     parser.add_argument("--skip-machine", action="store_true")
     parser.add_argument(
-        "--machine-examples", type=int, default=40, help="sequences of the stateful machine"
+        "--machine-examples", type=int, default=100, help="sequences of the stateful machine"
     )
     parser.add_argument(
         "--machine-steps", type=int, default=20, help="commands per sequence, at most"
