@@ -5,9 +5,15 @@
 
 A program rather than a list of `pulumi` steps so that the CI path is one thing a test can run
 end to end. From the environment: STACK (default `prod`), PULUMI_WORK_DIR (the Pulumi project,
-default the current directory), NODION_API_TOKEN (required; stored as a secret) and
-NODION_API_URL (only when set, e.g. an emulator). The backend and the passphrase come from the
-usual PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE. Secrets stay masked in what it prints.
+default the current directory), NODION_API_TOKEN (required) and NODION_API_URL (only when
+set, e.g. an emulator). The backend and the passphrase come from the usual PULUMI_BACKEND_URL
+and PULUMI_CONFIG_PASSPHRASE. Secrets stay masked in what it prints.
+
+The token and URL stay in the environment, which the providers read: they are never written
+to the stack's configuration, because `pulumi config set` takes the value on its command line,
+where any process on the runner can read it (/proc/<pid>/cmdline). A `nodion:apiToken` or
+`nodion:apiUrl` left in the stack's configuration is removed, since configuration wins over
+the environment.
 """
 
 from __future__ import annotations
@@ -33,12 +39,8 @@ def _stack(environ: Mapping[str, str]) -> auto.Stack:
         stack_name=environ.get("STACK", "prod"),
         work_dir=environ.get("PULUMI_WORK_DIR", os.getcwd()),
     )
-    stack.set_config("nodion:apiToken", auto.ConfigValue(value=token, secret=True))
-    url = environ.get("NODION_API_URL", "").strip()
-    if url:
-        stack.set_config("nodion:apiUrl", auto.ConfigValue(value=url))
-    else:
-        stack.remove_config("nodion:apiUrl")
+    # The providers read NODION_API_TOKEN and NODION_API_URL; stored keys would win over them.
+    stack.remove_all_config(["nodion:apiToken", "nodion:apiUrl"])
     return stack
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pulumi import automation as auto
 
 from nodion_devkit.engine import REPO_ROOT, Engine, assert_no_plaintext
 from nodion_devkit.nodion_stack import TOKEN
@@ -24,16 +27,33 @@ def _ghcr(emulator: Emulator) -> list[dict[str, object]]:
     return [r for r in emulator.admin.registries() if r["registry_type"] == "ghcr"]
 
 
+def _record_pulumi_commands(engine: Engine) -> Path:
+    """Put a `pulumi` first on the program's PATH that appends its command line to a file,
+    then runs the real CLI: what any process on a CI runner could read in /proc/*/cmdline."""
+    real = shutil.which("pulumi", path=engine.env()["PATH"])
+    assert real is not None
+    wrapper_dir = engine.root / "recorded-bin"
+    wrapper_dir.mkdir(exist_ok=True)
+    log = engine.root / "pulumi-commands.log"
+    wrapper = wrapper_dir / "pulumi"
+    wrapper.write_text(f'#!/bin/sh\necho "pulumi $*" >> "{log}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    return log
+
+
 def _deploy(
     engine: Engine, work_dir: Path, operation: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **engine.env()}
+    recorded = engine.root / "recorded-bin"
+    if recorded.is_dir():
+        environ["PATH"] = f"{recorded}{os.pathsep}{environ['PATH']}"
     return subprocess.run(
         [sys.executable, str(DEPLOY), operation],
         cwd=work_dir,
         # XDG_CACHE_HOME: where the program writes the policy pack for its Python.
         env={
-            **os.environ,
-            **engine.env(),
+            **environ,
             "STACK": "ci",
             "XDG_CACHE_HOME": str(engine.root / "cache"),
             **env,
@@ -54,8 +74,12 @@ def test_the_ci_program_deploys_the_quickstart_then_changes_nothing(
         stack_name="ci",
         secrets={f"nodion-quickstart:{k}": v for k, v in EXTERNAL_TOKENS.items()},
     )
+    # A token an older version of this example stored in the configuration, where it would
+    # win over the environment's.
+    stack.set_config("nodion:apiToken", auto.ConfigValue(value="stale-token-5d1f", secret=True))
     work_dir = Path(stack.workspace.work_dir)
     api = {"NODION_API_TOKEN": TOKEN, "NODION_API_URL": nodion_emulator.url}
+    commands = _record_pulumi_commands(engine)
 
     preview = _deploy(engine, work_dir, "preview", **api)
     assert preview.returncode == 0, preview.stdout + preview.stderr
@@ -82,6 +106,13 @@ def test_the_ci_program_deploys_the_quickstart_then_changes_nothing(
     assert second.returncode == 0, second.stdout + second.stderr
     assert "deploy: preview of ci: 0 change(s)" in second.stdout
     assert "deploy: up of ci: 0 change(s)" in second.stdout
+
+    # The token reached the providers through the environment only: no command line held it.
+    command_lines = commands.read_text()
+    assert {"preview", "up"} <= set(command_lines.split())
+    for token in (TOKEN, "wrong-token-2c9e"):
+        assert token not in command_lines, "a pulumi command line held the API token"
+    assert not {"nodion:apiToken", "nodion:apiUrl"} & set(stack.get_all_config())
 
     outputs = stack.outputs()
     leaked = [TOKEN, *EXTERNAL_TOKENS.values(), str(outputs["registryPassword"].value)]
