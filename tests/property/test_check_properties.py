@@ -61,7 +61,7 @@ def _field(plausible: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(plausible, plausible, plausible, anything)
 
 
-printable = st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp"])
+printable = st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zl", "Zp"])
 # Text that reads well but holds a lone surrogate, as a mis-decoded file yields.
 with_surrogates = st.builds(
     lambda before, surrogate, after: before + surrogate + after,

@@ -36,7 +36,7 @@ display_names = st.builds(
     lambda before, core, after: before + core + after,
     st.sampled_from(["", " ", "\u3000", "\xa0"]),
     st.text(
-        st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=40
+        st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zl", "Zp"]), min_size=1, max_size=40
     ).filter(lambda name: name.strip()),
     st.sampled_from(["", " ", "\u3000", "\xa0"]),
 )
