@@ -2,12 +2,24 @@
 
 Inputs go through the providers' ``check`` (what preview runs) on providers that were never
 configured, so any API call would fail loudly: a rejected input provably makes no request.
-Answers are served to the real client by an ``httpx.MockTransport``.
+Answers are served to the real client by an ``httpx.MockTransport``; so are the registries a
+credentials check asks (``verdict``), whose answers must never make it call a password
+rejected without a 401 nor send it anywhere but https or the loopback registry's own host.
+``setting`` cases are configuration the package refuses, ``emulator`` cases requests the
+emulator's admin surface refuses, and the ``deadline`` case a loopback server dribbling its
+answer's headers.
+
+Every outcome is scanned for any 8-character piece of the secret and of its base64
+``user:password`` form: a message cut inside an echoed password leaks a piece of it.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +29,9 @@ import httpx
 from pydantic import SecretStr
 
 from nodion_pulumi import NO_RETRY, NodionClient, NodionError, Settings
+from nodion_pulumi._config import resolve_settings
+from nodion_pulumi._errors import ConfigurationError
+from nodion_pulumi._verify import verify_credentials
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.registry_credentials import RegistryCredentialsProvider
 
@@ -27,6 +42,18 @@ REGISTRY_OBJECT: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[1] / "tests/fixtures/spec/get_registry.json").read_text()
 )["container_registry"]
 REGISTRY_ID: str = REGISTRY_OBJECT["id"]
+# What a leak looks like, whole or cut: every 8-character piece of the secret and of the
+# HTTP Basic form a registry login carries.
+PIECE = 8
+_FORMS = (SECRET, base64.b64encode(f"u:{SECRET}".encode()).decode())
+SECRET_PIECES = frozenset(
+    form[start : start + PIECE] for form in _FORMS for start in range(len(form) - PIECE + 1)
+)
+
+
+def leaked_pieces(text: str) -> int:
+    """How many pieces of the secret ``text`` holds (never which: a report must not leak)."""
+    return sum(piece in text for piece in SECRET_PIECES)
 
 
 @dataclass(frozen=True)
@@ -44,7 +71,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.case.expected in self.actual and SECRET not in self.actual
+        return self.case.expected in self.actual and not leaked_pieces(self.actual)
 
 
 def _check(
@@ -103,6 +130,117 @@ def _answer(
         return "accepted"
 
     return Case("answer", description, expected, run)
+
+
+def _registry_check(description: str, expected: str, hostname: str, realm: str, login: int) -> Case:
+    """A credentials check of ``u``/SECRET against a registry at ``hostname`` whose ``/v2/``
+    names ``realm``, where a login gets ``login``. Any request that carries the password to
+    a host other than the registry's own, or over http to a non-loopback host, is reported."""
+
+    def run() -> str:
+        carried: list[str] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if "authorization" in request.headers and (
+                request.url.host != httpx.URL(f"https://{hostname}/").host
+            ):
+                carried.append(f"{request.url.scheme}://{request.url.host}")
+            if request.url.path == "/v2/" and "authorization" not in request.headers:
+                challenge = f'Bearer realm="{realm}",service="registry"'
+                return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+            return httpx.Response(login)
+
+        verification = verify_credentials(
+            hostname, "u", SECRET, transport=httpx.MockTransport(handler), timeout=2.0
+        )
+        if carried:  # whatever the verdict, the case has failed
+            return f"the password went to {', '.join(carried)} (then {verification.verdict.value})"
+        return f"{verification.verdict.value}: {verification.reason}"
+
+    return Case("verdict", description, expected, run)
+
+
+def _setting(description: str, expected: str, environ: dict[str, str]) -> Case:
+    def run() -> str:
+        try:
+            resolve_settings({}, environ={"NODION_API_TOKEN": SECRET, **environ})
+        except ConfigurationError as error:
+            return f"ConfigurationError: {error}"
+        return "accepted"
+
+    return Case("setting", description, expected, run)
+
+
+def _admin_request(
+    description: str,
+    expected: str,
+    *,
+    method: str = "GET",
+    path: str = "/_emulator/state",
+    token: bool = True,
+    host: str | None = None,
+    content_type: str | None = None,
+    body: bytes = b"",
+) -> Case:
+    """A request to a fresh emulator's admin surface, as a local process or a web page
+    (through a rebound name or a form post) could send it."""
+
+    def run() -> str:
+        from nodion_pulumi.emulator import Emulator
+
+        with Emulator(token=SECRET) as emulator:
+            headers = {"Authorization": f"Bearer {SECRET}"} if token else {}
+            if host is not None:
+                headers["Host"] = host
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+            base = emulator.url.removesuffix("/v1")
+            answer = httpx.request(method, base + path, headers=headers, content=body)
+        return f"HTTP {answer.status_code}"
+
+    return Case("emulator", description, expected, run)
+
+
+def _dribbling_headers(description: str, expected: str) -> Case:
+    """A loopback API that sends its answer's headers one byte every 0.25 s (some 20 s in
+    all) to a client with a 1 s timeout: httpx's timeouts are per read, so only the
+    request's own deadline ends it."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 28\r\n\r\n"
+    body = b'{"container_registries": []}'
+
+    def run() -> str:
+        stopped = threading.Event()
+        listener = socket.create_server(("127.0.0.1", 0))
+
+        def serve() -> None:
+            with listener, contextlib.suppress(OSError):
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(65536)
+                    for index in range(len(answer)):
+                        connection.sendall(answer[index : index + 1])
+                        if stopped.wait(0.25):
+                            return
+                    connection.sendall(body)
+
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        settings = Settings(
+            api_token=SecretStr(SECRET),
+            api_url=f"http://127.0.0.1:{listener.getsockname()[1]}/v1",
+            timeout=1.0,
+        )
+        try:
+            with NodionClient(settings, retry=NO_RETRY) as client:
+                client.list_registries()
+        except NodionError as error:
+            return f"{type(error).__name__}: {error}"
+        finally:
+            stopped.set()
+            server.join()
+        return "accepted"
+
+    return Case("deadline", description, expected, run)
 
 
 def cases() -> list[Case]:
@@ -271,6 +409,157 @@ def cases() -> list[Case]:
             status=201,
             body={"container_registry": {"id": "a", "hostname": "h", "username": "u"}},
             call="credentials",
+        ),
+        # Answers echoing a secret in the forms a scrubber can miss, or cut inside it.
+        _answer(
+            "201 credentials cut short",
+            "expected JSON, got",
+            status=201,
+            call="credentials",
+            body=json.dumps(
+                {
+                    "container_registry": {
+                        "id": REGISTRY_ID,
+                        "hostname": "h",
+                        "username": "u",
+                        "password": SECRET,
+                    }
+                },
+                separators=(",", ":"),
+            ).encode()[:-2],
+        ),
+        _answer(
+            "201 text page echoing the create",
+            "bytes of text/plain that is not valid JSON",
+            status=201,
+            call="create",
+            body=f'Request accepted: {{"name": "Hub", "password": "{SECRET}"}}',
+            content_type="text/plain",
+        ),
+        _answer(
+            "400 echoing Basic user:password",
+            "BadRequestError",
+            status=400,
+            call="create",
+            body={
+                "errors": [f"Basic {base64.b64encode(f'u:{SECRET}'.encode()).decode()} rejected"]
+            },
+        ),
+        _answer(
+            "400 echoing the password form-encoded",
+            "BadRequestError",
+            status=400,
+            call="create",
+            body=f"user=u&password={SECRET}%21",
+            content_type="application/x-www-form-urlencoded",
+        ),
+        _answer(
+            "400 echoing the password JSON-escaped",
+            "BadRequestError",
+            status=400,
+            call="create",
+            body=json.dumps({"errors": [{"password": [SECRET]}]}),
+        ),
+        _answer(
+            "400 with the password straddling the 256 KiB cut",
+            "BadRequestError",
+            status=400,
+            call="create",
+            body=b" " * (256 * 1024 - 12) + SECRET.encode(),
+            content_type="text/plain",
+        ),
+        _answer("200 whose only key is the token", "(1 other key)", body={SECRET: 1}, call="list"),
+        _answer(
+            "400 nested 951 deep",
+            "[[[[…]]]]",
+            status=400,
+            body=b'{"errors": [' + b"[" * 951 + b"1" + b"]" * 951 + b"]}",
+        ),
+        _answer(
+            "400 whose message holds ESC, a newline and U+202E",
+            "\\u202e",
+            status=400,
+            body={"errors": ["bad \x1b[31m name\u202e\nerror: forged"]},
+        ),
+        _dribbling_headers(
+            "200 whose headers dribble in one byte per 0.25 s", "NodionTimeoutError"
+        ),
+        # Names that display as something they are not.
+        _input(
+            "name with U+202E",
+            {**GOOD_REGISTRY, "name": "Hub\u202eevil"},
+            "must not contain invisible formatting characters",
+        ),
+        _input(
+            "name with a zero-width space",
+            {**GOOD_REGISTRY, "name": "Hub\u200b"},
+            "must not contain invisible formatting characters",
+        ),
+        _input(
+            "name with an ESC sequence",
+            {**GOOD_REGISTRY, "name": "Hub \x1b[31mred"},
+            "control characters",
+        ),
+        _input(
+            "hostname with a Cyrillic a (U+0430)",
+            {"name": "C", "registry_type": "custom", "hostname": "registry.nodi\u0430n.net"},
+            "U+0430 CYRILLIC SMALL LETTER A",
+        ),
+        _input(
+            "hostname with a full-width dot",
+            {"name": "C", "registry_type": "custom", "hostname": "registry\uff0eexample.com"},
+            "U+FF0E FULLWIDTH FULL STOP",
+        ),
+        # What a registry says about a password (DESIGN 3a): rejected takes a 401.
+        _registry_check(
+            "realm answering the login 401",
+            "rejected:",
+            "r.example.com",
+            "https://r.example.com/token",
+            401,
+        ),
+        _registry_check(
+            "realm answering the login 403",
+            "unknown:",
+            "r.example.com",
+            "https://r.example.com/token",
+            403,
+        ),
+        _registry_check("realm https://xn--/t", "unknown:", "r.example.com", "https://xn--/t", 200),
+        _registry_check(
+            "loopback registry, http realm on another host",
+            "unknown:",
+            "127.0.0.1:5000",
+            "http://auth.example.com/token",
+            200,
+        ),
+        _registry_check(
+            "https registry, http realm on loopback",
+            "unknown:",
+            "r.example.com",
+            "http://127.0.0.1/token",
+            200,
+        ),
+        _setting(
+            "apiUrl http://x.localhost/v1",
+            "plain http for a non-loopback host",
+            {"NODION_API_URL": "http://x.localhost/v1"},
+        ),
+        _setting(
+            "apiUrl with ?api_key= in its query",
+            "ConfigurationError",
+            {"NODION_API_URL": f"https://api.nodion.com/v1?api_key={SECRET}"},
+        ),
+        # The emulator's admin surface: a local process or a web page must not drive it.
+        _admin_request("admin call without the token", "HTTP 401", token=False),
+        _admin_request("admin call through a rebound name", "HTTP 421", host="evil.example:80"),
+        _admin_request(
+            "admin change as a form post",
+            "HTTP 415",
+            method="POST",
+            path="/_emulator/faults",
+            content_type="application/x-www-form-urlencoded",
+            body=b"status=500",
         ),
     ]
 

@@ -1,21 +1,47 @@
-"""Every hostile input and answer of the reliability table gets the error it should."""
+"""Every hostile input and answer of the reliability table gets the error it should, and no
+outcome holds any piece of the secret."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
-from reliability._hostile import SECRET, cases
+from reliability._hostile import PIECE, SECRET, Case, Outcome, cases, leaked_pieces
 
 CASES = cases()
 
 
-def test_the_table_has_at_least_thirty_entries_of_both_kinds() -> None:
-    assert len(CASES) >= 30
-    assert {case.kind for case in CASES} == {"input", "answer"}
+def test_the_table_has_entries_of_every_kind() -> None:
+    assert len(CASES) >= 60
+    assert {case.kind for case in CASES} == {
+        "input",
+        "answer",
+        "verdict",
+        "setting",
+        "emulator",
+        "deadline",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"error: {SECRET[3 : 3 + PIECE]}",  # a cut inside the secret
+        f"... {SECRET[-PIECE:]}",
+        base64.b64encode(f"u:{SECRET}".encode()).decode()[5 : 5 + PIECE],  # cut Basic form
+    ],
+    ids=["middle", "tail", "basic"],
+)
+def test_an_outcome_holding_a_piece_of_the_secret_fails(text: str) -> None:
+    case = Case("answer", "a leak", "error", lambda: text)
+    assert leaked_pieces(text) > 0
+    assert not Outcome(case, text).ok
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.description for case in CASES])
-def test_each_gets_its_expected_outcome_without_the_secret(case) -> None:  # type: ignore[no-untyped-def]
+def test_each_gets_its_expected_outcome_without_the_secret(case: Case) -> None:
     actual = case.run()
+    # Scanned before anything that could show it: a failure reports how many pieces leaked.
+    assert leaked_pieces(actual) == 0, f"{leaked_pieces(actual)} pieces of the secret leaked"
     assert case.expected in actual
-    assert SECRET not in actual
