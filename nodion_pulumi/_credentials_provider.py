@@ -23,7 +23,7 @@ from nodion_pulumi._errors import (
 from nodion_pulumi._facts import REFRESH_WITH_PROGRAM
 from nodion_pulumi._ownership import Owners, RegistryRef, revoke_command, ways_on
 from nodion_pulumi._provider import NodionProvider
-from nodion_pulumi._recovery import recover_credentials_create
+from nodion_pulumi._recovery import create_credentials
 from nodion_pulumi._runtime import current
 from nodion_pulumi._unknowns import is_unknown
 from nodion_pulumi._validation import check_credentials_inputs
@@ -114,14 +114,7 @@ class RegistryCredentialsProvider(NodionProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         registry_id = props["registry_id"]
         session = self.session
-        try:
-            credentials = session.create_credentials(registry_id)
-        except NodionError as error:
-            from nodion_pulumi._retry import may_have_been_applied
-
-            if not may_have_been_applied(error):
-                raise
-            credentials = recover_credentials_create(session, registry_id, error)
+        credentials = create_credentials(session, registry_id)
         outs = {
             "registry_id": registry_id,
             "triggers": props.get("triggers"),

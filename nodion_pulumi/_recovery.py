@@ -19,7 +19,7 @@ what may have been left behind and the way out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, TypeVar
 
 from nodion_pulumi._errors import (
@@ -37,12 +37,13 @@ if TYPE_CHECKING:
     from nodion_pulumi._session import Session
 
 __all__ = [
+    "CLOCK_SKEW",
     "LOOK_INTERVAL",
     "LOST_REVOKE_GRACE",
     "RECOVERY_ATTEMPTS",
+    "create_credentials",
+    "create_registry",
     "look_after_lost_answer",
-    "recover_credentials_create",
-    "recover_registry_create",
     "settle_lost_revoke",
 ]
 
@@ -54,6 +55,8 @@ RECOVERY_ATTEMPTS = 3
 # How long a timed-out revoke may still land, in request timeouts: it is looked for that
 # long before it is sent again, since a late one must never meet the next mint.
 LOST_REVOKE_GRACE = 3.0
+# How far Nodion's clock may lag ours when recognising a registry we just created.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 def look_after_lost_answer(
@@ -77,7 +80,34 @@ def look_after_lost_answer(
 # -- a registry create -----------------------------------------------------------------
 
 
-def recover_registry_create(
+def create_registry(session: Session, fields: Mapping[str, str | None]) -> Registry:
+    """Create an external registry; when the answer is lost, find the registry the create
+    made, or make it (never a duplicate).
+
+    ``fields`` are the create's (name, registry_type, hostname, username, password).
+    """
+    from nodion_pulumi._retry import may_have_been_applied
+
+    started = datetime.now(timezone.utc) - CLOCK_SKEW
+    try:
+        return _send_registry_create(session, fields)
+    except NodionError as error:
+        if not may_have_been_applied(error):
+            raise
+        return _recover_registry_create(session, fields, started, error)
+
+
+def _send_registry_create(session: Session, fields: Mapping[str, str | None]) -> Registry:
+    return session.create_registry(
+        name=str(fields["name"]),
+        registry_type=str(fields["registry_type"]),
+        hostname=fields.get("hostname"),
+        username=fields.get("username"),
+        password=fields.get("password"),
+    )
+
+
+def _recover_registry_create(
     session: Session,
     fields: Mapping[str, str | None],
     started: datetime,
@@ -85,7 +115,6 @@ def recover_registry_create(
 ) -> Registry:
     """After a create whose answer was lost: find the registry it made, or make it.
 
-    ``fields`` are the create's (name, registry_type, hostname, username, password);
     ``started`` is a time before the first attempt, allowing for Nodion's clock.
     """
     from nodion_pulumi._retry import may_have_been_applied
@@ -96,13 +125,7 @@ def recover_registry_create(
         if found is not None:
             return found
         try:
-            return session.create_registry(  # it was not carried out: create it now
-                name=name,
-                registry_type=str(fields["registry_type"]),
-                hostname=fields.get("hostname"),
-                username=fields.get("username"),
-                password=fields.get("password"),
-            )
+            return _send_registry_create(session, fields)  # it was not carried out: now
         except NodionError as again:
             if not may_have_been_applied(again):
                 raise
@@ -177,7 +200,20 @@ def _made_by_lost_create(
 # -- a credentials mint ----------------------------------------------------------------
 
 
-def recover_credentials_create(
+def create_credentials(session: Session, registry_id: str) -> Credentials:
+    """Mint the registry's credentials; when the answer is lost, make sure nobody is left
+    holding a set whose password no one knows, and mint one we do see."""
+    from nodion_pulumi._retry import may_have_been_applied
+
+    try:
+        return session.create_credentials(registry_id)
+    except NodionError as error:
+        if not may_have_been_applied(error):
+            raise
+        return _recover_credentials_create(session, registry_id, error)
+
+
+def _recover_credentials_create(
     session: Session, registry_id: str, error: NodionError
 ) -> Credentials:
     """After a mint whose answer was lost: if Nodion minted credentials, nobody can ever

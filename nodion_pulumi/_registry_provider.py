@@ -8,7 +8,6 @@ there (``nodion_pulumi.state``).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
@@ -22,7 +21,7 @@ from pulumi.dynamic import (
 
 from nodion_pulumi._errors import NodionError, NotFoundError
 from nodion_pulumi._provider import NodionProvider
-from nodion_pulumi._recovery import recover_registry_create
+from nodion_pulumi._recovery import create_registry
 from nodion_pulumi._unknowns import is_unknown
 from nodion_pulumi._validation import check_registry_inputs
 
@@ -37,8 +36,6 @@ INPUTS = ("name", "registry_type", "hostname", "username", "password")
 ADOPT_ID = "adopt_id"
 # Nodion's PATCH changes these in place; a new registry_type needs a new registry.
 UPDATABLE = ("name", "hostname", "username", "password")
-# How far Nodion's clock may lag ours when recognising a registry we just created.
-CLOCK_SKEW = timedelta(minutes=10)
 
 
 def _timestamp(value: Any) -> str:
@@ -132,22 +129,7 @@ class ContainerRegistryProvider(NodionProvider):
         if props.get(ADOPT_ID):
             return self._adopt(props[ADOPT_ID], props)
         session = self.session
-        fields = {key: props.get(key) for key in INPUTS}
-        started = datetime.now(timezone.utc) - CLOCK_SKEW
-        try:
-            registry = session.create_registry(
-                name=props["name"],
-                registry_type=props["registry_type"],
-                hostname=props.get("hostname"),
-                username=props.get("username"),
-                password=props.get("password"),
-            )
-        except NodionError as error:
-            from nodion_pulumi._retry import may_have_been_applied
-
-            if not may_have_been_applied(error):
-                raise
-            registry = recover_registry_create(session, fields, started, error)
+        registry = create_registry(session, {key: props.get(key) for key in INPUTS})
         return CreateResult(
             registry.id, _outputs(registry, props.get("username"), props.get("password"))
         )
