@@ -90,21 +90,11 @@ def create_registry(session: Session, fields: Mapping[str, str | None]) -> Regis
 
     started = datetime.now(timezone.utc) - CLOCK_SKEW
     try:
-        return _send_registry_create(session, fields)
+        return session.create_registry(fields)
     except NodionError as error:
         if not may_have_been_applied(error):
             raise
         return _recover_registry_create(session, fields, started, error)
-
-
-def _send_registry_create(session: Session, fields: Mapping[str, str | None]) -> Registry:
-    return session.create_registry(
-        name=str(fields["name"]),
-        registry_type=str(fields["registry_type"]),
-        hostname=fields.get("hostname"),
-        username=fields.get("username"),
-        password=fields.get("password"),
-    )
 
 
 def _recover_registry_create(
@@ -125,7 +115,7 @@ def _recover_registry_create(
         if found is not None:
             return found
         try:
-            return _send_registry_create(session, fields)  # it was not carried out: now
+            return session.create_registry(fields)  # it was not carried out: now
         except NodionError as again:
             if not may_have_been_applied(again):
                 raise

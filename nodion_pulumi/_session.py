@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -145,23 +145,16 @@ class Session:
 
     # -- writes: each one drops the run's list, whatever its outcome ------------------
 
-    def create_registry(
-        self,
-        *,
-        name: str,
-        registry_type: str,
-        hostname: str | None = None,
-        username: str | None = None,
-        password: str | None = None,
-    ) -> Registry:
-        """Create an external registry; the new registry counts as this process's own."""
+    def create_registry(self, fields: Mapping[str, str | None]) -> Registry:
+        """Create an external registry from a resource's fields (name, registry_type,
+        hostname, username, password); the new registry counts as this process's own."""
         with self._writing():
             registry = self._client().create_registry(
-                name=name,
-                registry_type=registry_type,
-                hostname=hostname,
-                username=username,
-                password=password,
+                name=str(fields["name"]),
+                registry_type=str(fields["registry_type"]),
+                hostname=fields.get("hostname"),
+                username=fields.get("username"),
+                password=fields.get("password"),
             )
         self.claim(registry.id)
         return registry

@@ -166,7 +166,7 @@ def test_every_write_of_the_session_drops_its_list(emulator, outside_client, api
     session = session_of(outside_client)
     fra = emulator.nodion_registry_id("fra")
     writes = [
-        lambda: session.create_registry(name="new", registry_type="ghcr"),
+        lambda: session.create_registry({"name": "new", "registry_type": "ghcr"}),
         lambda: session.create_credentials(fra),
         lambda: session.revoke_credentials(fra),
     ]
