@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: setup pulumi demo test lint bench reliability mistakes dist compat clean
 
-# The project's own environment takes the exact versions in constraints.txt; the package
-# itself declares ranges (pyproject.toml), proven at both ends by `make compat`.
+# The project's own environment takes the exact versions in constraints.txt, every file checked
+# against its hash; the package itself declares ranges (pyproject.toml), proven at both ends by
+# `make compat`. Two steps, since pip refuses an editable install in hash-checking mode: the
+# dependencies (the build backend included), then the project alone, built with them.
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 setup: $(STAMP)
