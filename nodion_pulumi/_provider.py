@@ -29,16 +29,13 @@ from nodion_pulumi._config import CONFIG_KEYS
 from nodion_pulumi._errors import ConfigurationError, NodionError
 from nodion_pulumi._operations import OPERATIONS, report_to_the_engine
 from nodion_pulumi._runtime import current
-
-# Importable from here as before _unknowns existed; new code imports them from there.
-from nodion_pulumi._unknowns import UNKNOWN, is_unknown
 from nodion_pulumi.state import provider
 
 if TYPE_CHECKING:
     from nodion_pulumi._ownership import Owners
     from nodion_pulumi._session import Session
 
-__all__ = ["UNKNOWN", "NodionProvider", "is_unknown"]
+__all__ = ["NodionProvider"]
 
 
 class NodionProvider(ResourceProvider):

@@ -19,7 +19,7 @@ from pulumi.output import Unknown
 
 from nodion_devkit import fuzzing
 from nodion_pulumi._facts import EXTERNAL_REGISTRY_TYPES, REGISTRY_TYPES
-from nodion_pulumi._provider import UNKNOWN
+from nodion_pulumi._unknowns import UNKNOWN
 from nodion_pulumi.container_registry import ContainerRegistryProvider
 from nodion_pulumi.emulator import DEFAULT_PROJECT_ID, DEFAULT_REGIONS, Emulator, nodion_registry_id
 from nodion_pulumi.registry_credentials import RegistryCredentialsProvider
