@@ -117,6 +117,7 @@ def redact(text: str, secrets: Iterable[str | None] = (), *, cut_at_end: bool = 
     have been cut short (a body cut by the network or by a size cap), so a beginning of a
     secret at its very end is replaced too.
     """
+    secrets = tuple(secrets)  # read twice below: once for the forms, once for a cut run
     long_forms, long_runs, short_forms = _all_forms(secrets)
     for run in long_runs:
         if run in text:  # the plain search first: the pattern is slow to try everywhere

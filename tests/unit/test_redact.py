@@ -68,6 +68,14 @@ def test_a_secret_cut_at_the_end_of_a_text_is_masked() -> None:
     assert redact("all ok", [SECRET], cut_at_end=True) == "all ok"
 
 
+def test_a_cut_base64_run_is_masked_with_its_group_when_the_secrets_are_an_iterator() -> None:
+    # The secrets are read twice (forms, then the runs of a cut): an iterator must not run dry.
+    encoded = base64.b64encode(f"bob:{SECRET}".encode()).decode()
+    text = f"Basic {encoded[:-5]}"
+    assert redact(text, iter([SECRET]), cut_at_end=True) == redact(text, [SECRET], cut_at_end=True)
+    assert redact(text, iter([SECRET]), cut_at_end=True) == f"Basic {encoded[:4]}{MASK}"
+
+
 @pytest.mark.parametrize("text", ["password%3Dhunter2", "xhunter2", "aHVudGVyMg==", "pw:hunter2_"])
 def test_a_text_holding_a_short_secret_anywhere_is_not_shown(text: str) -> None:
     assert scrub(text, ["hunter2"]) is None
