@@ -20,6 +20,7 @@ import hmac
 import os
 import secrets
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -235,7 +236,8 @@ def _private_file(path: str) -> None:
     An existing directory is tightened too when it is the emulator's own, holding nothing but
     this data file (the default `~/.local/share/nodion-pulumi/`). One that holds anything else
     (`--data ./emulator.db` in a project) is the user's to keep as it is; the file is private
-    on its own there.
+    on its own there. Nor is a sticky directory (`/tmp`, even an empty one in a fresh
+    container): it is shared by convention, and 0700 would lock every other user out.
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -250,7 +252,8 @@ def _private_file(path: str) -> None:
             os.chmod(name, 0o600)
     if set(os.listdir(directory)) <= {os.path.basename(name) for name in own}:
         with contextlib.suppress(OSError):  # not ours to change (another owner): leave it
-            if os.stat(directory).st_mode & 0o077:
+            mode = os.stat(directory).st_mode
+            if mode & 0o077 and not mode & stat.S_ISVTX:
                 os.chmod(directory, 0o700)
 
 

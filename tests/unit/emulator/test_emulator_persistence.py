@@ -196,6 +196,18 @@ def test_a_shared_directory_is_left_as_it_is(tmp_path: Path) -> None:
     assert _mode(tmp_path) == 0o755
 
 
+def test_a_sticky_scratch_directory_is_left_as_it_is(tmp_path: Path) -> None:
+    """`--data /tmp/emulator.db` in a fresh container, where /tmp holds nothing else: /tmp is
+    everyone's, and 0700 would lock every other user out of it."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    scratch.chmod(0o1777)
+    db = scratch / "emulator.db"
+    with Emulator(data_path=db):
+        assert _mode(db) == 0o600
+    assert os.stat(scratch).st_mode & 0o7777 == 0o1777
+
+
 def test_stored_passwords_use_scrypt_with_their_salt_and_parameters(
     tmp_path: Path, client_for: ClientFactory, create_registry: Create
 ) -> None:
