@@ -52,6 +52,7 @@ import httpx
 from nodion_pulumi._deadline import bound_streams, request_deadline
 from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi._http import new_http_client, url_for_messages
+from nodion_pulumi._printable import printable
 from nodion_pulumi._redact import redact
 from nodion_pulumi._retry import RetryPolicy
 from nodion_pulumi._validation import hostname_problem
@@ -262,13 +263,8 @@ def verify_credentials(
         result = Verification(
             Verdict.UNKNOWN, f"the check of {hostname} failed unexpectedly ({failure})"
         )
-    return Verification(result.verdict, _printable(result.reason))
-
-
-def _printable(text: str) -> str:
-    """``text`` with every character a terminal would act on (controls, bidi and other
-    format characters) written as an escape: a reason quotes what a registry sent."""
-    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+    # A reason quotes what a registry or the network said: escaped like every message of ours.
+    return Verification(result.verdict, printable(result.reason))
 
 
 class _Bounds:
