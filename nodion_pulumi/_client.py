@@ -23,7 +23,7 @@ import httpx
 from nodion_pulumi._config import Settings
 from nodion_pulumi._errors import NodionError, NoNodionAPIError, NotFoundError
 from nodion_pulumi._facts import is_loopback_host
-from nodion_pulumi._http import USER_AGENT, new_http_client
+from nodion_pulumi._http import new_http_client
 from nodion_pulumi._models import (
     Credentials,
     Registry,
@@ -33,9 +33,9 @@ from nodion_pulumi._models import (
     validate_registry_id,
 )
 from nodion_pulumi._retry import RetryPolicy
-from nodion_pulumi._sending import CONNECT_TIMEOUT, MAX_RESPONSE_BYTES, Answer, Call, send_call
+from nodion_pulumi._sending import CONNECT_TIMEOUT, Answer, Call, send_call
 
-__all__ = ["CONNECT_TIMEOUT", "MAX_RESPONSE_BYTES", "USER_AGENT", "NodionClient"]
+__all__ = ["NodionClient"]
 
 POOL_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
 

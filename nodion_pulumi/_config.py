@@ -40,7 +40,6 @@ __all__ = [
     "MISSING_TOKEN_MESSAGE",
     "ConfigSource",
     "Settings",
-    "is_loopback_host",  # defined in _facts; still importable from here
     "resolve_settings",
 ]
 

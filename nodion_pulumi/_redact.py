@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-__all__ = ["MASK", "SHORT_SECRET", "redact", "scrub", "secret_forms"]
+__all__ = ["MASK", "SHORT_SECRET", "redact", "scrub"]
 
 MASK = "***"
 
@@ -41,12 +41,6 @@ SHORT_SECRET = 8
 _WORD_CHAR = r"[A-Za-z0-9_-]"
 # Shorter base64 runs of a short secret occur by chance; they carry a few bits at most.
 _MIN_BASE64_FORM = 4
-
-
-def secret_forms(secret: str) -> frozenset[str]:
-    """Every form in which ``secret`` can appear in a response body or an echoed request."""
-    text_forms, base64_runs = _forms(secret)
-    return text_forms | base64_runs
 
 
 @functools.lru_cache(maxsize=64)

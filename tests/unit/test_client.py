@@ -12,7 +12,7 @@ import httpx
 import pydantic
 import pytest
 
-from nodion_pulumi._client import USER_AGENT, NodionClient
+from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import Settings, resolve_settings
 from nodion_pulumi._errors import (
     APIError,
@@ -30,6 +30,7 @@ from nodion_pulumi._errors import (
     ServerError,
     UnexpectedResponseError,
 )
+from nodion_pulumi._http import USER_AGENT
 from nodion_pulumi._models import Registry
 from nodion_pulumi._retry import NO_RETRY
 from nodion_pulumi._version import __version__
