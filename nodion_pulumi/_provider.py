@@ -9,13 +9,10 @@ provider process with the stack's configuration; everything the provider keeps b
 calls (settings, the client, the session, the owners) belongs to the process's runtime
 (``nodion_pulumi._runtime``), so connections are reused across resources.
 
-The resources register through the SDK's public ``pulumi.dynamic.Resource.__init__``,
-which serializes the provider once per resource. The source position the SDK records for a
-resource is therefore the line in our resource module that calls it (the SDK takes the
-caller of the third ``__init__`` on the stack), not the program's line, though the stack
-trace it records still contains the program's line. Each of those serializations also wraps
-pickle's dictionary writer once more, in every SDK of the supported range; our providers
-pickle no dictionary, so they never walk that chain (docs/limits.md).
+The SDK serializes the provider once per resource it registers (``nodion_pulumi._resource``),
+and each serialization wraps pickle's dictionary writer once more, in every SDK of the
+supported range; our providers pickle no dictionary, so they never walk that chain
+(docs/limits.md).
 """
 
 from __future__ import annotations

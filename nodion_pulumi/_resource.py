@@ -3,6 +3,12 @@ keyword arguments (never both), and their registration with the engine.
 
 Pulumi's generated SDKs accept either form; a program that mixes them would silently lose
 the keywords, so the mix is refused with the keywords named.
+
+Both register through the SDK's public ``pulumi.dynamic.Resource.__init__``, called from
+:class:`NodionResource`. The source position the SDK records for a resource is the caller of
+the third ``__init__`` on the stack, which is therefore the line in this module that calls
+it, not the program's line; the stack trace the SDK records still contains the program's
+line.
 """
 
 from __future__ import annotations
