@@ -15,7 +15,6 @@ cap, decoding, logging) is :mod:`nodion_pulumi._sending`.
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -94,12 +93,7 @@ class NodionClient:
     def __enter__(self) -> NodionClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -284,7 +278,13 @@ class NodionClient:
             expect_json=expect_json,
             resend_lost_answer=resend_lost_answer,
         )
-        return send_call(self._http_client(), call, self._retry, self._settings.timeout)
+        http = self._http_client()
+        try:
+            return send_call(http, call, self._retry, self._settings.timeout)
+        except RuntimeError as exc:  # httpx's refusal once another thread closed this client
+            if isinstance(exc, NodionError) or not self._closed:
+                raise
+            raise _ClosedClientError(f"{operation} failed: the client was closed") from exc
 
 
 def _path(registry_id: str, *below: str) -> str:

@@ -530,6 +530,22 @@ def test_http_client_is_lazy_shared_and_closed() -> None:
     client.close()  # idempotent
 
 
+def test_a_client_closed_while_a_call_is_under_way_raises_a_nodion_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another thread closes the client (Runtime.close) between this call taking the pooled
+    # httpx client and sending on it: httpx's RuntimeError must not escape as it is.
+    client, _ = make_client(ok({"container_registries": []}))
+    client.list_registries()
+    taken = client._http
+    assert taken is not None
+    client.close()
+    monkeypatch.setattr(client, "_http_client", lambda: taken)
+    with pytest.raises(NodionError, match="closed") as caught:
+        client.list_registries()
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
 def test_context_manager_closes() -> None:
     client, _ = make_client(ok({"container_registries": []}))
     with client as same:
