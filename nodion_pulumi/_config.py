@@ -82,7 +82,7 @@ class ConfigSource(Protocol):
 def _validate_api_url(value: str, source: str) -> str:
     valid = (
         f"expected an https URL such as {DEFAULT_API_URL} "
-        "(plain http is accepted only for 127.0.0.1, ::1 or localhost)"
+        "(plain http is accepted only for loopback hosts: localhost, 127.0.0.0/8 or [::1])"
     )
     try:
         parts = urlsplit(value.strip())

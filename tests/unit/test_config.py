@@ -143,6 +143,8 @@ def test_invalid_urls_name_the_key_and_what_is_valid(url: str, match: str) -> No
     message = str(caught.value)
     assert message.startswith("NODION_API_URL")
     assert "https" in message
+    # Loopback as DESIGN defines it, which accepts 127.0.0.2 as well as 127.0.0.1.
+    assert "localhost, 127.0.0.0/8 or [::1]" in message
 
 
 def test_url_with_credentials_is_refused_without_echo() -> None:
