@@ -292,20 +292,7 @@ class BadRequestError(APIError):
     """400: Nodion rejected the request; ``messages`` says which field and why."""
 
 
-class _RegistryBadRequest(BadRequestError):
-    """A documented 400 of a ``/container_registries/{id}/...`` path; ``registry_id`` is
-    the registry the request was about."""
-
-
-def _registry_id_in(path: str) -> str | None:
-    """The registry id of a ``/container_registries/{id}/...`` path, for callers of
-    :func:`error_from_response` that do not name the registry."""
-    parts = [part for part in path.split("/") if part]
-    index = parts.index("container_registries") if "container_registries" in parts else -1
-    return parts[index + 1] if 0 <= index < len(parts) - 1 else None
-
-
-class CredentialsAlreadyExistError(_RegistryBadRequest):
+class CredentialsAlreadyExistError(BadRequestError):
     """The registry already has credentials, which Pulumi did not create and cannot read."""
 
     def factual_message(self) -> str:
@@ -316,11 +303,11 @@ class CredentialsAlreadyExistError(_RegistryBadRequest):
         )
 
 
-class NoCredentialsError(_RegistryBadRequest):
+class NoCredentialsError(BadRequestError):
     """The registry has no credentials to revoke (already revoked, or never generated)."""
 
 
-class NotNodionRegistryError(_RegistryBadRequest):
+class NotNodionRegistryError(BadRequestError):
     """Credentials can be generated for Nodion registries only, not for external ones."""
 
     def factual_message(self) -> str:
@@ -446,8 +433,6 @@ def error_from_response(
         # words ("Creden***ials"); only the redacted messages are kept.
         texts = " ".join(extract_messages(body)).lower()
         cls = next((known for text, known in _KNOWN_BAD_REQUESTS if text in texts), cls)
-        if registry_id is None and cls is not BadRequestError:
-            common["registry_id"] = _registry_id_in(request.url.path)
     if cls is None:
         cls = ServerError if 500 <= status <= 599 else APIError
     return cls(**common)
