@@ -183,8 +183,14 @@ def _revoke(client: NodionClient, args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.yes and not _confirmed(ref):
         return EXIT_NOT_CONFIRMED
+    # The user runs `pulumi up` next, which mints a new set: a revoke whose answer was lost
+    # is settled (seen to land) before the command says it is done, as a provider's is, so
+    # that it cannot land late and take the new set too.
+    from nodion_pulumi._session import Session
+
+    session = Session(client.settings, lambda: client)
     with contextlib.suppress(NoCredentialsError):  # revoked meanwhile: the outcome asked for
-        client.delete_credentials(registry.id)
+        session.revoke_credentials(registry.id)
     print(
         f"revoked the credentials of registry {ref}. Run `pulumi up` in the stack that "
         "should own them to capture new ones.",

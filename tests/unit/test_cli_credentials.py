@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from nodion_devkit.nodion_truth import wait_for_faulted_answers
 from nodion_pulumi.emulator import Emulator
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "nodion-pulumi"
@@ -129,6 +130,23 @@ def test_revoke_on_a_terminal_keeps_them_on_anything_else(emulator: Emulator) ->
     assert code == 3
     assert "not confirmed; nothing was revoked" in screen
     assert has_credentials(emulator, fra)
+
+
+def test_a_revoke_answered_late_has_landed_when_the_command_says_revoked(
+    emulator: Emulator,
+) -> None:
+    """The command sends the user to `pulumi up`, which mints a new set: a first DELETE still
+    on its way (timed out, then sent again) would land afterwards and revoke that set too."""
+    fra = emulator.nodion_registry_id("fra")
+    emulator.admin.regenerate_credentials(fra)
+    emulator.admin.add_fault("latency", method="DELETE", path="/credentials$", seconds=2.5, times=1)
+    done = run(emulator, "credentials", "revoke", "fra", "--yes", NODION_TIMEOUT="1")
+    assert done.returncode == 0, done.stderr
+    emulator.admin.regenerate_credentials(fra)  # the mint of the next `pulumi up`
+    wait_for_faulted_answers(emulator.admin)
+    assert has_credentials(emulator, fra), [
+        (entry["method"], entry["status"], entry["fault"]) for entry in emulator.admin.writes()
+    ]
 
 
 def test_revoke_of_a_registry_without_credentials_succeeds_and_says_so(
