@@ -78,7 +78,7 @@ class Registry(BaseModel):
         hostname, case-insensitively. Never its display name, which differs between
         Nodion's documents."""
         wanted = wanted.strip().lower()
-        return wanted in {
+        return bool(wanted) and wanted in {
             (self.region_slug or "").lower(),
             (self.region_id or "").lower(),
             self.hostname.lower(),

@@ -122,6 +122,15 @@ def test_region_slug_comes_from_the_hostname() -> None:
     assert Registry.model_validate(_registry(hostname="ghcr.io")).region_slug is None
 
 
+def test_a_blank_name_knows_no_registry() -> None:
+    # A registry without a region id or a Nodion hostname has "" for both: a blank argument
+    # (``credentials revoke " "``) must not pick it.
+    registry = Registry.model_validate(_registry(hostname="ghcr.io", region_id=None))
+    assert not registry.known_as("")
+    assert not registry.known_as("  ")
+    assert registry.known_as("GHCR.io")
+
+
 def test_list_tolerates_extra_metadata_and_empty_list() -> None:
     payload = {"container_registries": [_registry()], "meta": {"total": 1}, "links": {}}
     assert len(parse_registry_list(payload)) == 1
