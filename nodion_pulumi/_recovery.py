@@ -225,12 +225,14 @@ def _recover_credentials_create(
                 raise
             error = again
     # Leave nothing behind that nobody can use: the next `up` then starts clean.
+    left = "Nodion shows none generated"
     if _minted(session, registry_id, error):
         _revoke_unheld(session, registry_id, error)
+        left = "what Nodion generated was revoked"
     raise CredentialsLostError(
         f"generating credentials for registry {registry_id}: the answer was lost "
-        f"{RECOVERY_ATTEMPTS + 1} times in a row (last: {error}); what Nodion generated "
-        "was revoked. Run `pulumi up` again."
+        f"{RECOVERY_ATTEMPTS + 1} times in a row (last: {error}); {left}. Run `pulumi up` "
+        "again."
     )
 
 

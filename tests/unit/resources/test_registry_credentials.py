@@ -355,6 +355,21 @@ def test_answers_lost_every_time_end_in_an_error_that_says_what_to_do(
     assert credentials.create({"registry_id": fra}).outs["password"], "the next up starts clean"
 
 
+def test_answers_lost_every_time_before_nodion_acted_say_nothing_was_generated(
+    credentials, emulator, fra
+) -> None:
+    """Each POST is cut off before Nodion handles it: the error must not claim that
+    credentials were generated and revoked."""
+    emulator.admin.add_fault("reset_before", method="POST", path="/credentials$", times=None)
+    with pytest.raises(CredentialsLostError) as raised:
+        credentials.create({"registry_id": fra})
+    message = str(raised.value)
+    assert "the answer was lost 4 times in a row" in message
+    assert "was revoked" not in message
+    assert "Nodion shows none generated" in message
+    assert [method for method, _ in _credential_writes(emulator)] == ["POST"] * 4
+
+
 def test_a_rotation_whose_revoke_answers_late_keeps_the_new_password(
     configure, emulator, fra
 ) -> None:
