@@ -48,6 +48,7 @@ def new_http_client(
 
 
 def url_for_messages(url: httpx.URL) -> str:
-    """A URL as errors and verdicts show it: scheme, host and path, without the query and
-    fragment (a query may name an account)."""
-    return str(url.copy_with(query=None, fragment=None))
+    """A URL as errors and verdicts show it: scheme, host, port and path, without a login,
+    the query or the fragment (a login or a query may hold a credential: a token realm's
+    URL is whatever the registry names)."""
+    return str(url.copy_with(userinfo=b"", query=None, fragment=None))

@@ -30,7 +30,7 @@ from nodion_pulumi._errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from nodion_pulumi._http import USER_AGENT
+from nodion_pulumi._http import USER_AGENT, url_for_messages
 from nodion_pulumi._models import Registry
 from nodion_pulumi._retry import NO_RETRY
 from nodion_pulumi._version import __version__
@@ -544,6 +544,11 @@ def test_a_client_closed_while_a_call_is_under_way_raises_a_nodion_error(
     with pytest.raises(NodionError, match="closed") as caught:
         client.list_registries()
     assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+def test_urls_in_messages_show_no_login_query_or_fragment() -> None:
+    url = httpx.URL("https://user:pa55word@registry.example.com:5000/token?account=me#top")
+    assert url_for_messages(url) == "https://registry.example.com:5000/token"
 
 
 def test_context_manager_closes() -> None:
