@@ -18,7 +18,7 @@ from nodion_pulumi._credentials_provider import (  # re-exported: state of 0.1.0
     _PROVIDER,
     RegistryCredentialsProvider,
 )
-from nodion_pulumi._errors import CredentialsAlreadyExistError  # re-exported: defined here once
+from nodion_pulumi._errors import CredentialsAlreadyExistError  # re-exported: first defined here
 from nodion_pulumi._facts import REGISTRY_CREDENTIALS_TYPE, RESOURCE_MODULE, resource_class_name
 from nodion_pulumi._resource import NodionResource, given_inputs, output
 
