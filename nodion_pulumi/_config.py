@@ -79,7 +79,16 @@ class ConfigSource(Protocol):
     def get(self, key: str, /) -> Any: ...
 
 
+def _require_string(value: object, source: str) -> str:
+    """``value``, if it is a string: settings built directly (not by
+    :func:`resolve_settings`) and a program's own configuration may hold anything."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{source} must be a string, got {type(value).__name__}")
+    return value
+
+
 def _validate_api_url(value: str, source: str) -> str:
+    _require_string(value, source)
     valid = (
         f"expected an https URL such as {DEFAULT_API_URL} "
         "(plain http is accepted only for loopback hosts: localhost, 127.0.0.0/8 or [::1])"
@@ -116,6 +125,7 @@ def _validate_api_url(value: str, source: str) -> str:
 
 
 def _validate_project_id(value: str, source: str) -> str:
+    _require_string(value, source)
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:
@@ -169,9 +179,8 @@ class Settings:
         raw: object = self.api_token
         if isinstance(raw, SecretStr):
             raw = raw.get_secret_value()
-        if not isinstance(raw, str):
-            raise ConfigurationError("api_token must be a string")
-        object.__setattr__(self, "api_token", SecretStr(_validate_token(raw, "api_token")))
+        token = _validate_token(_require_string(raw, "api_token"), "api_token")
+        object.__setattr__(self, "api_token", SecretStr(token))
         object.__setattr__(self, "api_url", _validate_api_url(self.api_url, "api_url"))
         if self.project_id is not None:
             project_id = _validate_project_id(self.project_id, "project_id")
@@ -190,13 +199,8 @@ def _lookup(
         value = config.get(config_key)
         if isinstance(value, bool) and config_key == CONFIG_VERIFY_CREDENTIALS:
             value = str(value).lower()  # a program's own config may hold a real boolean
-        if value is not None:
-            if not isinstance(value, str):
-                raise ConfigurationError(
-                    f"{config_key} must be a string, got {type(value).__name__}"
-                )
-            if value.strip():
-                return value, config_key
+        if value is not None and _require_string(value, config_key).strip():
+            return value, config_key
     value = environ.get(env_key)
     if value is not None and value.strip():
         return value, env_key

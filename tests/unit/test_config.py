@@ -184,6 +184,14 @@ def test_settings_direct_construction_validates_and_wraps() -> None:
         Settings(api_token=SecretStr(""))
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("api_url", None), ("api_url", 8181), ("project_id", 5)]
+)
+def test_settings_of_the_wrong_type_are_a_configuration_error(field: str, value: object) -> None:
+    with pytest.raises(ConfigurationError, match=f"{field} must be a string, got"):
+        Settings(api_token=SecretStr("tok"), **{field: value})  # type: ignore[arg-type]
+
+
 def test_settings_are_frozen_hashable_and_picklable() -> None:
     settings = resolve_settings({"nodion:apiToken": "tok", "nodion:projectId": PROJECT}, {})
     with pytest.raises(AttributeError):
