@@ -239,13 +239,13 @@ def verify_credentials(
     seconds (default: two ``timeout``\\ s, a ping and a login). ``retry`` defaults to
     :func:`verification_policy`.
     """
-    # A path, a login or a space would send the request somewhere the registry is not.
-    problem = hostname_problem(hostname)
-    if problem is not None:
-        return Verification(Verdict.UNKNOWN, f"the registry hostname {problem}")
     policy = retry if retry is not None else verification_policy(timeout)
     seconds = deadline if deadline is not None else VERIFY_DEADLINE_FACTOR * timeout
     try:
+        # A path, a login or a space would send the request somewhere the registry is not.
+        problem = hostname_problem(hostname)
+        if problem is not None:
+            return Verification(Verdict.UNKNOWN, f"the registry hostname {problem}")
         with contextlib.ExitStack() as owned:
             host = httpx.URL(f"https://{hostname}/").host
             if is_loopback_host(host):

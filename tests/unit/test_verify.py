@@ -313,6 +313,13 @@ def test_a_hostname_that_is_not_one_is_unknown_without_a_request() -> None:
     assert registry.requests == []
 
 
+def test_a_hostname_that_is_not_a_string_is_unknown_not_a_traceback() -> None:
+    # A state written by hand or by an older release may hold anything: never raises.
+    result = verify_credentials(None, USER, PASSWORD)  # type: ignore[arg-type]
+    assert result.verdict is Verdict.UNKNOWN
+    assert PASSWORD not in result.reason
+
+
 def test_a_given_client_is_used_and_left_open() -> None:
     registry = Registry(challenge(BEARER))
     with new_verifier_client(1.0, transport=httpx.MockTransport(registry)) as client:
