@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
+from nodion_pulumi._facts import is_loopback_host
+
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @functools.cache
@@ -45,9 +46,9 @@ class EmulatorAdmin:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         url = httpx.URL(root)
-        if url.host.lower() not in _LOOPBACK_NAMES:
-            # Reached by another address (127.0.0.2, or bound with allow_remote): the Host check
-            # is about names a browser was tricked into, and this client holds the token.
+        if not is_loopback_host(url.host):
+            # Bound with allow_remote and reached by that address: the Host check is about
+            # names a browser was tricked into, and this client holds the token.
             headers["Host"] = f"localhost:{url.port}" if url.port else "localhost"
         # trust_env=False: a CI proxy variable must never capture loopback admin calls.
         self._client = httpx.Client(

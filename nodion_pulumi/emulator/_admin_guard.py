@@ -16,18 +16,20 @@ from __future__ import annotations
 import hmac
 import re
 
+from nodion_pulumi._facts import is_loopback_host
 from nodion_pulumi.emulator._http import Reply
 
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_LOOPBACK_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::[0-9]{1,5})?", re.IGNORECASE)
+# A Host header: a bracketed IPv6 address or a name/IPv4 address, then an optional port.
+_HOST_AND_PORT = re.compile(r"(\[[^\]]*\]|[^:\[\]]+)(?::[0-9]{1,5})?")
 _NEEDS_BEARER = (
     "/_emulator/ needs the emulator's token: send Authorization: Bearer <token>, the token "
     "the /v1 API requires"
 )
 _NEEDS_LOOPBACK_HOST = (
-    "/_emulator/ answers only a loopback Host header (127.0.0.1, localhost or [::1], with any "
-    "port), so that a web page cannot reach it through a name of its own: call it through "
-    "one of them"
+    "/_emulator/ answers only a loopback Host header (an address in 127.0.0.0/8, localhost or "
+    "[::1], with any port), so that a web page cannot reach it through a name of its own: "
+    "call it through one of them"
 )
 _NEEDS_JSON = (
     "/_emulator/ takes changes as JSON only: send Content-Type: application/json with a JSON "
@@ -62,7 +64,7 @@ def refuse_admin_call(
 
     The `Host` check comes first, so a rebinding page learns nothing from the other answers.
     """
-    if host is None or _LOOPBACK_HOST.fullmatch(host.strip()) is None:
+    if not _loopback_host_header(host):
         return Reply(421, {"errors": [_NEEDS_LOOPBACK_HOST]})
     if not bearer_accepted(authorization, token):
         return Reply(401, {"errors": [_NEEDS_BEARER]}, headers=(("WWW-Authenticate", "Bearer"),))
@@ -73,3 +75,10 @@ def refuse_admin_call(
         if not raw_body.strip():
             return Reply(400, {"errors": [_NEEDS_BODY]})
     return None
+
+
+def _loopback_host_header(host: str | None) -> bool:
+    """Whether a `Host` header names this machine, by the package's one definition of
+    loopback (``_facts.is_loopback_host``), with any port."""
+    match = _HOST_AND_PORT.fullmatch((host or "").strip())
+    return match is not None and is_loopback_host(match.group(1))
