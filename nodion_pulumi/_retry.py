@@ -196,17 +196,19 @@ class RetryPolicy:
         when a repeat is unsafe for ``method`` or pointless for ``outcome``, when the
         attempts are used up (unless ``outcome`` is waited out), or when the wait would end
         at or after ``deadline`` (a time on :attr:`clock`). The wait is the server's
-        ``Retry-After`` if it sent one (shortened to ``max_retry_after``), else the
-        jittered :meth:`backoff` for ``attempt``.
+        ``Retry-After`` if it sent a positive one (shortened to ``max_retry_after``), else
+        the jittered :meth:`backoff` for ``attempt``.
         """
         if not _worth_repeating(method, outcome):
             return None
         used_up = attempt - throttled_before >= self.attempts
         if used_up and not self.waits_out(outcome):
             return None
-        if retry_after is not None:
-            delay = max(0.0, min(retry_after, self.max_retry_after))
+        if retry_after is not None and retry_after > 0:
+            delay = min(retry_after, self.max_retry_after)
         else:
+            # No advice, or "now": throttling is waited out until the deadline, and a
+            # `Retry-After: 0` taken literally would retry without pause until then.
             delay = self.backoff(attempt)
         if self.clock() + delay >= deadline:
             return None

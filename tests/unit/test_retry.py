@@ -8,7 +8,6 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from nodion_pulumi import _retry
 from nodion_pulumi._retry import (
     NO_RETRY,
     RetryPolicy,
@@ -18,16 +17,6 @@ from nodion_pulumi._retry import (
 )
 
 REQUEST = httpx.Request("GET", "https://api.nodion.com/v1/container_registries")
-
-
-def test_defaults_are_named_constants() -> None:
-    policy = RetryPolicy()
-    assert policy.attempts == _retry.DEFAULT_ATTEMPTS == 4
-    assert policy.initial_backoff == _retry.DEFAULT_INITIAL_BACKOFF == 0.5
-    assert policy.max_backoff == _retry.DEFAULT_MAX_BACKOFF == 8.0
-    assert policy.jitter == _retry.DEFAULT_JITTER
-    assert policy.max_retry_after == _retry.DEFAULT_MAX_RETRY_AFTER
-    assert policy.total_timeout == _retry.DEFAULT_TOTAL_TIMEOUT
 
 
 NOW = 100.0
@@ -129,7 +118,10 @@ DECISIONS: list[tuple[str, object, int, float | None, float, float | None]] = [
     ("DELETE", 429, 40, 1.0, FAR, 1.0),
     # Retry-After replaces the backoff, shortened to max_retry_after (30 s)
     ("GET", 429, 1, 3.0, FAR, 3.0),
-    ("POST", 503, 2, 0.0, FAR, 0.0),
+    # ... unless it says "now": that is the backoff, or throttling waited out until the
+    # deadline would retry without pause
+    ("POST", 503, 2, 0.0, FAR, 1.0),
+    ("DELETE", 429, 40, 0.0, FAR, 8.0),
     ("PATCH", 500, 1, 3600.0, FAR, 30.0),
     ("DELETE", 502, 3, 7.5, FAR, 7.5),
     # ... but never makes an unsafe or pointless repeat
