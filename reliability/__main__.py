@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from nodion_devkit.engine import REPO_ROOT, ensure_pulumi
-from reliability._hostile import Outcome, run_all
+from nodion_pulumi._printable import printable
+from reliability._hostile import Outcome, leaked_pieces, run_all
 from reliability._machine import MachineFigures, run_machine
 from reliability._matrix import FAULTS, OPERATIONS, STORMS, Cell, run_matrix
 from reliability._soak import SoakFigures, run_soak
@@ -91,11 +92,19 @@ def _hostile_table(outcomes: list[Outcome]) -> list[str]:
     lines = ["| kind | input or answer | expected | verdict |", "|---|---|---|---|"]
     for o in outcomes:
         expected = o.case.expected.replace("|", "\\|")
-        lines.append(
-            f"| {o.case.kind} | {o.case.description} | {expected} "
-            f"| {'PASS' if o.ok else 'FAIL: ' + o.actual[:80]} |"
-        )
+        lines.append(f"| {o.case.kind} | {o.case.description} | {expected} | {_verdict(o)} |")
     return lines
+
+
+def _verdict(outcome: Outcome) -> str:
+    """PASS, or why not; a failure that holds a piece of the secret says how many pieces,
+    never the text around them."""
+    if outcome.ok:
+        return "PASS"
+    pieces = leaked_pieces(outcome.actual)
+    if pieces:
+        return f"FAIL: {pieces} pieces of the secret in what was printed"
+    return "FAIL: " + printable(outcome.actual[:80]).replace("|", "\\|")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,3 +45,16 @@ def test_each_gets_its_expected_outcome_without_the_secret(case: Case) -> None:
     # Scanned before anything that could show it: a failure reports how many pieces leaked.
     assert leaked_pieces(actual) == 0, f"{leaked_pieces(actual)} pieces of the secret leaked"
     assert case.expected in actual
+
+
+def test_a_failing_row_never_prints_the_piece_it_found() -> None:
+    from reliability.__main__ import _hostile_table
+
+    case = Case("answer", "an echo", "BadRequestError", lambda: "")
+    leaking = Outcome(case, f"ServerError: echo {SECRET[2:14]}\x1b[2J")
+    plain = Outcome(case, "ServerError: no\x1b[2J | luck")
+    leaking_row, plain_row = _hostile_table([leaking, plain])[2:]
+    assert SECRET[2 : 2 + PIECE] not in leaking_row
+    assert "pieces of the secret" in leaking_row
+    assert "\x1b" not in plain_row
+    assert plain_row.endswith("| FAIL: ServerError: no\\x1b[2J \\| luck |")
