@@ -26,7 +26,6 @@ import contextlib
 import functools
 import io
 import logging
-import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -42,6 +41,7 @@ from hypothesis.stateful import (
 )
 
 from nodion_devkit import fuzzing
+from nodion_devkit.environment import patched_environment
 from nodion_devkit.nodion_truth import (
     holds_password,
     registries_by_id,
@@ -607,17 +607,8 @@ def _log_lines() -> Iterator[list[str]]:
 def served_environment(emulator: Emulator) -> Iterator[None]:
     """The variables that route the credentials' verification to the emulator's served
     registries, for the duration of the block."""
-    values = emulator.registry_environment()
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
+    with patched_environment(emulator.registry_environment()):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def run(emulator: Emulator, run_settings: settings, tally: Tally | None = None) -> Tally:

@@ -9,12 +9,11 @@ state are ones the registry refuses (a password that went stale unnoticed).
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from nodion_devkit.environment import patched_environment
 from nodion_devkit.nodion_stack import NodionStack
 from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE, REGISTRY_CREDENTIALS_TYPE
 from nodion_pulumi._verify import Verdict, verify_credentials
@@ -77,7 +76,7 @@ def _rejected_credentials(stack: NodionStack) -> int:
     ]
     if not outputs:
         return 0
-    with _environment(stack.emulator.registry_environment()):
+    with patched_environment(stack.emulator.registry_environment()):
         verdicts = [
             verify_credentials(o["hostname"], o["username"], _plain(o["password"])).verdict
             for o in outputs
@@ -90,17 +89,3 @@ def _plain(value: object) -> str:
     if isinstance(value, Mapping) and "plaintext" in value:
         return str(json.loads(value["plaintext"]))
     return str(value)
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
