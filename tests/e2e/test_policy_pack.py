@@ -27,6 +27,7 @@ from pulumi import automation as auto
 
 from nodion_devkit.engine import PROGRAMS, REPO_ROOT, Engine
 from nodion_pulumi._facts import CONTAINER_REGISTRY_TYPE, REGISTRY_CREDENTIALS_TYPE
+from nodion_pulumi._version import __version__
 from nodion_pulumi.emulator import Emulator
 
 pytestmark = pytest.mark.engine
@@ -179,7 +180,7 @@ def _violations(output: str, policy: str) -> list[str]:
 def _pack_line(installed: Installed) -> str:
     """How the CLI names the pack (it shortens the directory: '/tmp/.../nodion-pulumi/...')."""
     pack = installed.pack
-    return f"nodion@v0.1.0 (local: /{pack.parts[1]}/.../{pack.parent.name}/{pack.name})"
+    return f"nodion@v{__version__} (local: /{pack.parts[1]}/.../{pack.parent.name}/{pack.name})"
 
 
 def _out(proc: subprocess.CompletedProcess[str]) -> str:
