@@ -31,10 +31,13 @@ test: setup
 	scripts/ensure-kubernetes-plugin >/dev/null
 	$(VENV)/bin/pytest
 
+# actionlint checks the project's workflows and the example one (built from its Go module on
+# first use, like the other tools); any finding fails the target.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	bin="$$(scripts/ensure-actionlint)" && "$$bin/actionlint" .github/workflows/*.yml examples/ci/deploy.yml
 
 # The sdist and the wheel in dist/, checked: a wheel rebuilt from the sdist has the same
 # files, the wheel holds nodion_pulumi only, and twine accepts the metadata.
