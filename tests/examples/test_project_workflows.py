@@ -68,23 +68,27 @@ def test_actionlint_rejects_a_workflow_with_an_undefined_matrix_key(tmp_path: Pa
     assert 'property "nope" is not defined' in result.stdout
 
 
-def test_ci_runs_the_ci_script_on_both_ends_of_the_claimed_python_range() -> None:
+def test_ci_runs_the_ci_script_on_both_ends_of_each_python_range() -> None:
+    """The package's ends (the classifiers) for `make compat`; the project environment's ends
+    (constraints.txt installs on Python >= 3.11 only) for the matrix that builds it."""
     pyproject = (REPO / "pyproject.toml").read_text()
     claimed = sorted(
         re.findall(r'"Programming Language :: Python :: (3\.\d+)"', pyproject),
         key=lambda version: int(version.split(".")[1]),
     )
-    ends = [claimed[0], claimed[-1]]
+    package_ends = [claimed[0], claimed[-1]]
+    environment_floor = re.search(r"Python >= (3\.\d+)", (REPO / "constraints.txt").read_text())
+    assert environment_floor, "constraints.txt names the oldest Python its pins install on"
     workflow = _load(CI)
     assert set(_triggers(workflow)) == {"push", "pull_request"}
     assert workflow["permissions"] == {"contents": "read"}
     [job] = workflow["jobs"].values()
     assert job["timeout-minutes"] == 90
-    assert job["strategy"]["matrix"]["python"] == ends
+    assert job["strategy"]["matrix"]["python"] == [environment_floor[1], claimed[-1]]
     steps = job["steps"]
     pythons = [s["with"]["python-version"] for s in steps if "setup-python" in s.get("uses", "")]
-    # Both ends for `make compat`, then the matrix entry last, so it is the python3 on PATH.
-    assert pythons == ["\n".join(ends) + "\n", "${{ matrix.python }}"]
+    # Both package ends for `make compat`, then the matrix entry, so it is python3 on PATH.
+    assert pythons == ["\n".join(package_ends) + "\n", "${{ matrix.python }}"]
     [cache] = [s for s in steps if "actions/cache@" in s.get("uses", "")]
     assert cache["with"]["path"] == "~/.cache/nodion-pulumi"
     assert steps.index(cache) < [s.get("run") for s in steps].index(".ci/run")
