@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
@@ -29,6 +30,7 @@ __all__ = [
     "configured",
     "examples",
     "isolated_process_state",
+    "json_values",
     "provider_config",
     "register_profiles",
 ]
@@ -99,3 +101,19 @@ def configured(provider: _P, config: Mapping[str, Any]) -> _P:
     """``provider`` after ``configure``, as the engine calls it with the stack's config."""
     provider.configure(ConfigureRequest(Config(dict(config), "proj")))
     return provider
+
+
+# Any value a program may put in `triggers`: what Pulumi carries as JSON, nested a little.
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**31), 2**31),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)

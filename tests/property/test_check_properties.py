@@ -128,19 +128,7 @@ def _mutated(valid: st.SearchStrategy[dict[str, Any]], fields: tuple[str, ...]) 
 registry_news = _mutated(valid_registry_inputs(), REGISTRY_FIELDS)
 
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(2**31), 2**31),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=20),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
+json_values = fuzzing.json_values
 triggers = st.dictionaries(st.text(max_size=12), json_values, max_size=4)
 nodion_ids = st.sampled_from(
     [nodion_registry_id(DEFAULT_PROJECT_ID, slug) for slug in DEFAULT_REGIONS]

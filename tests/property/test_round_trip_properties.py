@@ -55,19 +55,7 @@ def registry_inputs(draw: st.DrawFn) -> dict[str, Any]:
     return inputs
 
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(2**31), 2**31),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=20),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
+json_values = fuzzing.json_values
 
 
 @settings(max_examples=EXAMPLES)
