@@ -9,9 +9,11 @@
 // PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS exactly like the official host. Everything it does
 // not implement answers Unimplemented, which the engine treats as "not supported".
 //
-// The Python interpreter is, in order: the project's `virtualenv` runtime option, the
-// PULUMI_PYTHON_CMD environment variable, then `python3` on PATH. Dependency installation is
-// left to the user (`pip install`), as with `toolchain: pip` and an existing virtualenv.
+// The Python interpreter is, in order: the project's `virtualenv` runtime option (relative to
+// the project root; bin/python, or Scripts\python.exe on Windows), the PULUMI_PYTHON_CMD
+// environment variable, then `python3` on PATH (program.go). `pulumi install` creates that
+// virtualenv if needed and pip-installs requirements.txt into it (install.go), as the official
+// host does with `toolchain: pip`; the uv and poetry toolchains are refused with an error.
 package main
 
 import (
@@ -29,7 +31,6 @@ import (
 
 	"google.golang.org/grpc"
 	pbempty "google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -118,12 +119,30 @@ func (h *host) GetRequiredPackages(
 	return &pulumirpc.GetRequiredPackagesResponse{}, nil
 }
 
-// InstallDependencies succeeds without doing anything: the interpreter we run is expected to
-// have the program's dependencies installed already.
+// InstallDependencies is what `pulumi install` (and `pulumi new`) call: it creates the
+// configured virtualenv if it is missing and installs requirements.txt into it, streaming
+// pip's output back to the CLI.
 func (h *host) InstallDependencies(
-	*pulumirpc.InstallDependenciesRequest, grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
+	req *pulumirpc.InstallDependenciesRequest,
+	server grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
 ) error {
-	return nil
+	l, err := resolve(req.GetInfo(), req.GetDirectory()) //nolint:staticcheck // older engines only send Directory
+	if err != nil {
+		return err
+	}
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
+	if err != nil {
+		return err
+	}
+	defer closer.Close() //nolint:errcheck // closed explicitly below; this covers the error paths
+	// Without a terminal the two writers send on the one gRPC stream, which must not be used
+	// from two goroutines at once (exec copies stdout and stderr concurrently).
+	var sendMu sync.Mutex
+	stdout, stderr = &lockedWriter{mu: &sendMu, w: stdout}, &lockedWriter{mu: &sendMu, w: stderr}
+	if err := installDependencies(server.Context(), l, os.Environ(), os.Getenv, stdout, stderr); err != nil {
+		return err
+	}
+	return closer.Close()
 }
 
 func (h *host) GetProgramDependencies(
@@ -132,8 +151,12 @@ func (h *host) GetProgramDependencies(
 	return &pulumirpc.GetProgramDependenciesResponse{}, nil
 }
 
-func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	return &pulumirpc.AboutResponse{Executable: pythonCommand(nil), Version: version}, nil
+func (h *host) About(_ context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
+	l, err := resolve(req.GetInfo(), "")
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.AboutResponse{Executable: l.python, Version: version}, nil
 }
 
 func (h *host) RuntimeOptionsPrompts(
@@ -149,12 +172,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	h.mu.Unlock()
 
 	info := req.GetInfo()
-	program := req.GetProgram() //nolint:staticcheck // older engines only send Program
-	if info != nil {
-		program = filepath.Join(info.GetProgramDirectory(), entryPoint(info))
+	l, err := resolve(info, req.GetProgram()) //nolint:staticcheck // older engines only send Program
+	if err == nil {
+		err = l.ready()
 	}
-	if program == "" {
-		program = "."
+	if err != nil {
+		return nil, err
 	}
 
 	args := []string{
@@ -175,7 +198,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if info != nil && info.GetRootDirectory() != "" {
 		args = append(args, "--root_directory", info.GetRootDirectory())
 	}
-	args = append(args, program)
+	args = append(args, l.program)
 	args = append(args, req.GetArgs()...)
 
 	config, err := json.Marshal(nonNil(req.GetConfig()))
@@ -187,11 +210,11 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return nil, fmt.Errorf("encoding secret configuration keys: %w", err)
 	}
 
-	cmd := exec.CommandContext(ctx, pythonCommand(info), args...)
+	cmd := exec.CommandContext(ctx, l.python, args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(l.environment(os.Environ()),
 		"PULUMI_CONFIG="+string(config),
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
 	)
@@ -216,16 +239,18 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 func (h *host) RunPlugin(
 	req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
 ) error {
-	info := req.GetInfo()
-	program := req.GetProgram() //nolint:staticcheck // older engines only send Program
-	if info != nil {
-		program = filepath.Join(info.GetProgramDirectory(), entryPoint(info))
+	l, err := resolve(req.GetInfo(), req.GetProgram()) //nolint:staticcheck // older engines only send Program
+	if err == nil {
+		err = l.ready()
 	}
-	args := append([]string{"-u", program}, req.GetArgs()...)
+	if err != nil {
+		return err
+	}
+	args := append([]string{"-u", l.program}, req.GetArgs()...)
 
-	cmd := exec.CommandContext(server.Context(), pythonCommand(info), args...)
+	cmd := exec.CommandContext(server.Context(), l.python, args...)
 	cmd.Dir = req.GetPwd()
-	cmd.Env = append(os.Environ(), req.GetEnv()...)
+	cmd.Env = append(l.environment(os.Environ()), req.GetEnv()...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -235,7 +260,7 @@ func (h *host) RunPlugin(
 		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting plugin %q: %w", program, err)
+		return fmt.Errorf("starting plugin %q: %w", l.program, err)
 	}
 
 	var sendMu sync.Mutex
@@ -277,40 +302,6 @@ func (h *host) RunPlugin(
 	}
 	send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
 	return nil
-}
-
-func entryPoint(info *pulumirpc.ProgramInfo) string {
-	if ep := info.GetEntryPoint(); ep != "" {
-		return ep
-	}
-	return "."
-}
-
-// pythonCommand picks the interpreter: the `virtualenv` runtime option (relative to the project
-// root), then PULUMI_PYTHON_CMD, then python3.
-func pythonCommand(info *pulumirpc.ProgramInfo) string {
-	if info != nil {
-		if venv := stringOption(info.GetOptions(), "virtualenv"); venv != "" {
-			if !filepath.IsAbs(venv) {
-				venv = filepath.Join(info.GetRootDirectory(), venv)
-			}
-			return filepath.Join(venv, "bin", "python")
-		}
-	}
-	if cmd := os.Getenv("PULUMI_PYTHON_CMD"); cmd != "" {
-		return cmd
-	}
-	return "python3"
-}
-
-func stringOption(opts *structpb.Struct, key string) string {
-	if opts == nil {
-		return ""
-	}
-	if v, ok := opts.GetFields()[key]; ok {
-		return v.GetStringValue()
-	}
-	return ""
 }
 
 func nonNil(m map[string]string) map[string]string {
