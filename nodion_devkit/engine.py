@@ -60,6 +60,10 @@ class Engine:
     bin_dir: Path
     root: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Directories put on ``PATH`` right after ``bin_dir``: tools the CLI finds only there,
+    #: such as Pulumi YAML's language host (``pulumi-language-yaml``), which is built apart
+    #: from the CLI and lives in a directory of its own.
+    path_dirs: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -83,7 +87,9 @@ class Engine:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "PULUMI_PYTHON_CMD": sys.executable,
-            "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PATH": os.pathsep.join(
+                [str(self.bin_dir), *map(str, self.path_dirs), os.environ.get("PATH", "")]
+            ),
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
             ),
