@@ -24,9 +24,10 @@ import pytest
 from pulumi import automation as auto
 
 from nodion_devkit.answer_relay import AnswerRelay
-from nodion_devkit.engine import REPO_ROOT, Engine
+from nodion_devkit.engine import PROGRAMS, REPO_ROOT, Engine
 from nodion_devkit.nodion_stack import TOKEN, NodionStack
 from nodion_devkit.pulumi_yaml import (
+    PLUGIN_LINK,
     ensure_pulumi_yaml,
     link_provider_plugin,
     provider_plugin_dir,
@@ -39,6 +40,7 @@ pytestmark = pytest.mark.engine
 EXAMPLES = REPO_ROOT / "examples" / "yaml"
 REGISTRIES = str(EXAMPLES / "registries")
 CONSUMER = str(EXAMPLES / "consumer")
+LOOKUPS = str(PROGRAMS / "yaml_lookups")
 PROJECT = "nodion-yaml-registries"
 CONSUMER_PROJECT = "nodion-yaml-consumer"
 REGISTRY = "nodion:index:ContainerRegistry"
@@ -73,8 +75,9 @@ def yaml_stack(
 
     def make(program: str = REGISTRIES, project: str = PROJECT) -> NodionStack:
         stack = nodion_stack(program, project=project)
-        if program == REGISTRIES:
+        if PLUGIN_LINK in (Path(program) / "Pulumi.yaml").read_text():
             link_provider_plugin(stack.work_dir, plugin_dir)
+        if program == REGISTRIES:
             stack.stack.set_config(
                 f"{PROJECT}:mirrorPassword", auto.ConfigValue(MIRROR_PASSWORD, secret=True)
             )
@@ -327,3 +330,34 @@ def test_invalid_input_is_one_line_at_preview(yaml_stack: Callable[..., NodionSt
     mentions = {line.split("error: ", 1)[-1] for line in output.splitlines() if "hostname" in line}
     assert mentions == {error.split("error: ", 1)[-1]}, output
     assert stack.emulator.admin.writes() == []
+
+
+def test_lookups_return_the_api_objects_and_an_unknown_region_lists_the_known_ones(
+    yaml_stack: Callable[..., NodionStack],
+) -> None:
+    stack = yaml_stack(LOOKUPS, "nodion-yaml-lookups")
+    admin = stack.emulator.admin
+    fra_id = stack.emulator.nodion_registry_id("fra")
+
+    outputs = {key: value.value for key, value in stack.up().outputs.items()}
+    api = admin.registries()
+    assert sorted(
+        (r["id"], r["registryType"], r["hostname"]) for r in outputs["registries"]
+    ) == sorted((r["id"], r["registry_type"], r["hostname"]) for r in api)
+    assert outputs["nodionRegistry"]["id"] == fra_id, "looked up by its hostname"
+    assert outputs["byId"] == outputs["nodionRegistry"]
+    assert set(outputs["byId"]) == {
+        "id", "name", "registryType", "hostname", "hasCredentials", "regionId", "status",
+        "createdAt", "updatedAt",
+    }  # fmt: skip
+    assert admin.writes() == []
+
+    stack.stack.set_config("nodion-yaml-lookups:region", auto.ConfigValue("mars"))
+    preview = cli(stack, "preview", check=False)
+    output = text(preview)
+    assert preview.returncode != 0
+    no_traceback(output)
+    # Shown in the progress view and under Diagnostics, behind the engine's prefixes.
+    start = "no Nodion registry for region 'mars'"
+    [message] = {line[line.index(start) :] for line in output.splitlines() if start in line}
+    assert all(f"{slug} (registry.{slug}.nodion.net" in message for slug in stack.emulator.regions)
