@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr, ValidationError
@@ -82,6 +83,15 @@ class Registry(BaseModel):
             (self.region_slug or "").lower(),
             (self.region_id or "").lower(),
             self.hostname.lower(),
+        }
+
+    def as_output(self) -> dict[str, Any]:
+        """The fields as a lookup's result holds them, in a Python program or from the
+        plugin: timestamps as ISO 8601 strings with milliseconds and offset, as Nodion
+        writes them (an output holds plain values only)."""
+        return {
+            key: value.isoformat(timespec="milliseconds") if isinstance(value, datetime) else value
+            for key, value in self.model_dump().items()
         }
 
 

@@ -55,7 +55,13 @@ class NodionProvider(ResourceProvider):
                 setattr(cls, name, report_to_the_engine(cls.__dict__[name]))
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._config = {key: req.config.get(key) for key in CONFIG_KEYS}
+        self.use_configuration({key: req.config.get(key) for key in CONFIG_KEYS})
+
+    def use_configuration(self, config: Mapping[str, Any]) -> None:
+        """Take the provider's ``nodion:*`` settings (key to value as the stack's
+        configuration holds it); the dynamic host's ``configure`` and the provider plugin's
+        both end here."""
+        self._config = {key: config.get(key) for key in CONFIG_KEYS}
 
     @property
     def session(self) -> Session:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import pulumi
@@ -26,6 +25,7 @@ from nodion_pulumi._client import NodionClient
 from nodion_pulumi._config import CONFIG_KEYS
 from nodion_pulumi._errors import NodionError, NoSuchRegionError
 from nodion_pulumi._facts import NODION_REGISTRY_TYPE, region_slug_of
+from nodion_pulumi._region_lookup import nodion_registry_for
 from nodion_pulumi._runtime import current
 
 __all__ = [
@@ -52,9 +52,7 @@ class Registry:
     def __init__(self, registry: _models.Registry) -> None:
         """The lookup result for a registry the client read: each of its fields, the
         timestamps written as Nodion writes them."""
-        for key, value in registry.model_dump().items():
-            if isinstance(value, datetime):
-                value = value.isoformat(timespec="milliseconds")
+        for key, value in registry.as_output().items():
             pulumi.set(self, key, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -186,22 +184,7 @@ def get_nodion_registry(region: str) -> Registry:
     Names are display text that differs between Nodion's documents, so they are never
     matched.
     """
-    if not isinstance(region, str) or not region.strip():
-        raise NoSuchRegionError(
-            "region must be a region slug such as 'fra', a region id or a registry hostname"
-        )
-    nodion = [r for r in _client().list_registries() if r.is_nodion]
-    for registry in nodion:
-        if registry.known_as(region):
-            return Registry(registry)
-    available = ", ".join(
-        f"{r.region_slug or '?'} ({r.hostname}, region id {r.region_id})" for r in nodion
-    )
-    raise NoSuchRegionError(
-        f"no Nodion registry for region {region!r}. Available regions: "
-        f"{available or 'none (the project has no Nodion registries)'}. Pass one of these "
-        "slugs, region ids or hostnames to get_nodion_registry"
-    )
+    return Registry(nodion_registry_for(region, lambda: _client().list_registries()))
 
 
 def get_nodion_registry_output(region: pulumi.Input[str]) -> pulumi.Output[Registry]:
