@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_HOSTNAMES",
     "EXTERNAL_REGISTRY_TYPES",
     "NODION_REGISTRY_TYPE",
+    "PLUGIN_PACKAGE",
     "REFRESH_WITH_PROGRAM",
     "REGISTRY_CREDENTIALS_TYPE",
     "REGISTRY_ID_RULE",
@@ -55,6 +56,10 @@ EXTERNAL_REGISTRY_TYPES: tuple[ExternalRegistryType, ...] = get_args(ExternalReg
 RESOURCE_MODULE: Final = "nodion"
 CONTAINER_REGISTRY_TYPE: Final = f"pulumi-python:dynamic/{RESOURCE_MODULE}:ContainerRegistry"
 REGISTRY_CREDENTIALS_TYPE: Final = f"pulumi-python:dynamic/{RESOURCE_MODULE}:RegistryCredentials"
+
+# The provider plugin's package name (DESIGN 9): the prefix of its resources' and functions'
+# tokens, and of its configuration keys (the same ``nodion:*`` keys as above).
+PLUGIN_PACKAGE: Final = "nodion"
 
 # Not documented by Nodion; what Docker clients assume for these registries.
 DEFAULT_HOSTNAMES: Mapping[str, str] = MappingProxyType(

@@ -239,9 +239,37 @@ def _run_policy_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_plugin(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "plugin",
+        help="print the path of the Nodion provider plugin, to run on this Python",
+        description=(
+            "Print the absolute path of the Nodion provider plugin directory, served by the "
+            "Python running this command (your virtualenv), for a Pulumi YAML program's "
+            "plugins: providers: [{name: nodion, path: ...}] or "
+            'pulumi package add "$(nodion-pulumi plugin)". The directory is written once per '
+            "interpreter under ${XDG_CACHE_HOME:-~/.cache}/nodion-pulumi/."
+        ),
+    )
+    parser.set_defaults(handler=_run_plugin)
+
+
+def _run_plugin(args: argparse.Namespace) -> int:
+    from nodion_pulumi.plugin import plugin_for_interpreter
+
+    try:
+        plugin = plugin_for_interpreter()
+    except (OSError, RuntimeError) as exc:
+        print(f"nodion-pulumi plugin: cannot write the plugin: {exc}", file=sys.stderr)
+        return 1
+    print(plugin, flush=True)
+    return 0
+
+
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _add_emulator,
     _add_policy_pack,
+    _add_plugin,
     add_registries,
     add_credentials,
 )
