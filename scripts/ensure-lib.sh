@@ -175,7 +175,7 @@ ensure_lock() {
 			fi
 		fi
 		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "the lock $lock_dir is held by pid ${holder:-unknown}; remove it if no $ensure_name is running"
+			log "the lock $lock_dir is held by pid ${holder:-unknown}; remove it (and $lock_dir.break, if there) if no $ensure_name is running"
 			return 1
 		fi
 		sleep 1
