@@ -23,11 +23,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO_ROOT / "scripts"
 LIBRARY = SCRIPTS / "ensure-lib.sh"
 
-# What the scripts and Go call, minus the GNU-only tools under test (flock, sha256sum, timeout).
+# What the scripts call (perl runs shasum), minus the GNU-only tools under test (flock,
+# sha256sum, timeout), and nothing more: a tool missing here that a script needs fails a test.
 BASE_TOOLS = (
     "bash", "sh", "env", "basename", "dirname", "cat", "head", "tail", "sort", "sed", "grep",
-    "cut", "tr", "mkdir", "mktemp", "rm", "rmdir", "mv", "touch", "cp", "install", "ln", "chmod",
-    "seq", "sleep", "find", "ps", "ls", "uname", "readlink", "perl",
+    "mkdir", "mktemp", "rm", "rmdir", "mv", "touch", "cp", "install", "seq", "sleep", "find",
+    "perl",
 )  # fmt: skip
 MISSING = ("flock", "sha256sum", "timeout")
 
