@@ -33,5 +33,5 @@ def nodion_registry_for(region: object, registries: Callable[[], Iterable[Regist
     raise NoSuchRegionError(
         f"no Nodion registry for region {region!r}. Available regions: "
         f"{available or 'none (the project has no Nodion registries)'}. Pass one of these "
-        "slugs, region ids or hostnames to get_nodion_registry"
+        "slugs, region ids or hostnames as the region"
     )

@@ -88,6 +88,17 @@ class Runtime:
         self._verifiers: dict[tuple[Any, ...], httpx.Client] = {}
         self._verification_slots: threading.BoundedSemaphore | None = None
         self._owners = Owners()
+        self._warning_sink: Callable[[str], None] | None = None
+
+    @property
+    def warning_sink(self) -> Callable[[str], None] | None:
+        """Where :func:`nodion_pulumi._warnings.warn` sends a warning, or None for stderr
+        (which the engine shows for dynamic providers, and hides for a provider plugin)."""
+        return self._warning_sink
+
+    def send_warnings_to(self, sink: Callable[[str], None]) -> None:
+        """Send the process's warnings to ``sink``: the provider plugin's engine log."""
+        self._warning_sink = sink
 
     @property
     def owners(self) -> Owners:

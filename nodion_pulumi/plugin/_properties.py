@@ -18,7 +18,7 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
 from nodion_pulumi._unknowns import UNKNOWN
 
-__all__ = ["camel", "from_engine", "snake", "to_engine"]
+__all__ = ["camel", "from_engine", "plain_values", "snake", "to_engine"]
 
 #: Outputs the engine must store encrypted, whatever the inputs were (DESIGN 3).
 SECRET_OUTPUTS = frozenset({"password", "docker_config_json"})
@@ -48,13 +48,16 @@ def _plain(value: PropertyValue) -> Any:
     return inner
 
 
-def from_engine(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
-    """The engine's camelCase map as the plain snake_case dictionary the providers take.
-
-    Nulls are left out: to the providers a property the program does not set is absent.
-    """
-    plain = {snake(key): _plain(value) for key, value in properties.items()}
+def plain_values(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    """The engine's map with plain values, under the names it has. Nulls are left out: to
+    the providers a property the program does not set is absent."""
+    plain = {key: _plain(value) for key, value in properties.items()}
     return {key: value for key, value in plain.items() if value is not None}
+
+
+def from_engine(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    """The engine's camelCase map as the plain snake_case dictionary the providers take."""
+    return {snake(key): value for key, value in plain_values(properties).items()}
 
 
 def _value(value: Any) -> PropertyValue:

@@ -51,11 +51,19 @@ from nodion_pulumi._config import CONFIG_API_TOKEN, CONFIG_KEYS
 from nodion_pulumi._credentials_provider import RegistryCredentialsProvider
 from nodion_pulumi._errors import NodionError
 from nodion_pulumi._facts import PLUGIN_PACKAGE
+from nodion_pulumi._models import Registry
 from nodion_pulumi._provider import NodionProvider
 from nodion_pulumi._region_lookup import nodion_registry_for
 from nodion_pulumi._registry_provider import ContainerRegistryProvider
 from nodion_pulumi._runtime import current
-from nodion_pulumi.plugin._properties import SECRET_OUTPUTS, camel, from_engine, snake, to_engine
+from nodion_pulumi.plugin._properties import (
+    SECRET_OUTPUTS,
+    camel,
+    from_engine,
+    plain_values,
+    snake,
+    to_engine,
+)
 
 __all__ = ["NodionPlugin", "schema"]
 
@@ -92,8 +100,8 @@ def _setting(value: Any) -> Any:
     languages send numbers and booleans as such)."""
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, int | float):
+        return str(value)
     return value
 
 
@@ -174,15 +182,15 @@ class NodionPlugin(Provider):
 
     async def diff_config(self, request: DiffRequest) -> DiffResponse:
         # New settings apply from the next call on; nothing Nodion holds needs replacing.
-        olds = from_engine(request.old_state)
-        news = from_engine(request.new_inputs)
+        olds = plain_values(request.old_state)
+        news = plain_values(request.new_inputs)
         return DiffResponse(changes=olds != news)
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
         """Settings from the provider's inputs (the ``nodion:*`` stack configuration), the
         same keys the dynamic providers read; what is unset falls back to ``NODION_*``."""
         given = {
-            f"{PLUGIN_PACKAGE}:{key}": value for key, value in from_engine(request.args).items()
+            f"{PLUGIN_PACKAGE}:{key}": value for key, value in plain_values(request.args).items()
         }
         for variable, value in request.variables.items():
             key = variable.replace(":config:", ":", 1)
@@ -196,9 +204,10 @@ class NodionPlugin(Provider):
 
     async def check(self, request: CheckRequest) -> CheckResponse:
         provider = self._provider(request.type)
-        news = from_engine(request.new_inputs)
+        given = from_engine(request.new_inputs)
+        news = {key: value for key, value in given.items() if key in _inputs_of(request.type)}
         result = await self._run(provider.check, from_engine(request.old_inputs), news)
-        failures = _refusing_unknown_inputs(request.type, news)
+        failures = _refusing_unknown_inputs(request.type, given)
         failures += [CheckFailure(camel(f.property), f.reason) for f in result.failures or []]
         inputs = to_engine(result.inputs, _secret_names(request.new_inputs))
         return CheckResponse(inputs=inputs, failures=failures)
@@ -261,14 +270,19 @@ class NodionPlugin(Provider):
             raise advise(error).with_traceback(None) from None
         return InvokeResponse(to_engine(result, secret=()))
 
-    def _client_registries(self) -> list[Any]:
+    def _client_registries(self) -> list[Registry]:
         return list(current().client(self._config).list_registries())
 
     def _get_container_registries(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {"registries": [registry.as_output() for registry in self._client_registries()]}
+        return {"registries": [_result(registry) for registry in self._client_registries()]}
 
     def _get_container_registry(self, args: dict[str, Any]) -> dict[str, Any]:
-        return current().client(self._config).get_registry(args.get("id", "")).as_output()
+        return _result(current().client(self._config).get_registry(args.get("id", "")))
 
     def _get_nodion_registry(self, args: dict[str, Any]) -> dict[str, Any]:
-        return nodion_registry_for(args.get("region"), self._client_registries).as_output()
+        return _result(nodion_registry_for(args.get("region"), self._client_registries))
+
+
+def _result(registry: Registry) -> dict[str, Any]:
+    """A registry as the functions return it: the schema's ``Registry``, in camelCase."""
+    return {camel(key): value for key, value in registry.as_output().items()}

@@ -20,9 +20,10 @@ from typing import Any
 import grpc  # type: ignore[import-untyped]
 from pulumi.provider.experimental.provider import Provider
 from pulumi.provider.experimental.server import ProviderServicer
-from pulumi.runtime.proto import provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
 from nodion_pulumi._errors import NodionError
+from nodion_pulumi._runtime import current
 
 __all__ = ["serve"]
 
@@ -77,12 +78,27 @@ for _name in _CALLS:
     setattr(_Servicer, _name, _as_one_message(getattr(ProviderServicer, _name)))
 
 
+def _engine_log(engine_address: str) -> Callable[[str], None]:
+    """A warning sink writing to the engine's log, which the CLI shows; the engine hides a
+    plugin's stderr. Called from the worker threads the operations run in."""
+    engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
+
+    def warn(message: str) -> None:
+        try:
+            engine.Log(engine_pb2.LogRequest(severity=engine_pb2.WARNING, message=message))
+        except grpc.RpcError:
+            print(f"warning: {message}", file=sys.stderr, flush=True)  # the engine is gone
+
+    return warn
+
+
 def serve(provider: Provider, version: str, argv: list[str]) -> None:
     """Serve ``provider`` until the engine goes: print the port for the engine, as every
     plugin does, then answer its calls."""
     parser = argparse.ArgumentParser(description="The Nodion provider plugin (gRPC server)")
     parser.add_argument("engine", help="the Pulumi engine's address")
     known, _ = parser.parse_known_args(argv)
+    current().send_warnings_to(_engine_log(known.engine))
 
     async def run() -> None:
         server = grpc.aio.server(

@@ -130,3 +130,17 @@ def test_verifications_run_at_most_the_limit_at_once(runtime) -> None:
         for future in futures:
             future.result(timeout=30)
     assert peak == MAX_CONCURRENT_VERIFICATIONS
+
+
+def test_warnings_go_to_the_sink_the_runtime_holds_else_to_stderr(
+    runtime: _runtime.Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nodion_pulumi._warnings import warn
+
+    warn("first\nline")
+    assert capsys.readouterr().err == "warning: first\\nline\n"
+    sent: list[str] = []
+    runtime.send_warnings_to(sent.append)
+    warn("second\x1b[31m")
+    assert sent == ["second\\x1b[31m"]  # printable, as on stderr
+    assert capsys.readouterr().err == ""
