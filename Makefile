@@ -29,6 +29,7 @@ test: setup
 	scripts/ensure-pulumi >/dev/null
 	scripts/ensure-crane >/dev/null
 	scripts/ensure-kubernetes-plugin >/dev/null
+	scripts/ensure-pulumi-yaml >/dev/null
 	$(VENV)/bin/pytest
 
 # actionlint checks the project's workflows and the example one (built from its Go module on
