@@ -206,6 +206,17 @@ def _start_failure(exc: OSError, args: argparse.Namespace) -> str:
     return str(exc)
 
 
+def _print_directory(command: str, what: str, write: Callable[[], Path]) -> int:
+    """Print the directory ``write`` writes for this Python, or why it could not."""
+    try:
+        directory = write()
+    except (OSError, RuntimeError) as exc:
+        print(f"nodion-pulumi {command}: cannot write the {what}: {exc}", file=sys.stderr)
+        return 1
+    print(directory, flush=True)
+    return 0
+
+
 def _add_policy_pack(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "policy-pack",
@@ -224,19 +235,13 @@ def _add_policy_pack(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 def _run_policy_pack(args: argparse.Namespace) -> int:
     from nodion_pulumi.policy_pack import pack_for_interpreter
 
-    try:
-        pack = pack_for_interpreter()
-    except (OSError, RuntimeError) as exc:
-        print(f"nodion-pulumi policy-pack: cannot write the policy pack: {exc}", file=sys.stderr)
-        return 1
     if importlib.util.find_spec("pulumi_policy") is None:
         print(
             "nodion-pulumi policy-pack: warning: pulumi-policy is not installed for "
             f"{sys.executable}; the pack needs it: pip install 'nodion-pulumi[policy]'",
             file=sys.stderr,
         )
-    print(pack, flush=True)
-    return 0
+    return _print_directory("policy-pack", "policy pack", pack_for_interpreter)
 
 
 def _add_plugin(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -257,13 +262,7 @@ def _add_plugin(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
 def _run_plugin(args: argparse.Namespace) -> int:
     from nodion_pulumi.plugin import plugin_for_interpreter
 
-    try:
-        plugin = plugin_for_interpreter()
-    except (OSError, RuntimeError) as exc:
-        print(f"nodion-pulumi plugin: cannot write the plugin: {exc}", file=sys.stderr)
-        return 1
-    print(plugin, flush=True)
-    return 0
+    return _print_directory("plugin", "plugin", plugin_for_interpreter)
 
 
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (

@@ -4,8 +4,7 @@ engine drives it over gRPC, against the emulator; each test with a runtime of it
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
@@ -21,12 +20,8 @@ T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
-def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[_runtime.Runtime]:
-    for name in list(os.environ):
-        if name.startswith(("NODION_", "PULUMI_CONFIG")):
-            monkeypatch.delenv(name)
-    with _runtime.isolated() as runtime:
-        yield runtime
+def _isolated(fresh_process_state: _runtime.Runtime) -> _runtime.Runtime:
+    return fresh_process_state
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ tests work under pytest's importlib import mode.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -32,12 +31,8 @@ CreateRegistry = Callable[..., tuple[str, dict[str, Any]]]
 
 
 @pytest.fixture(autouse=True)
-def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[_runtime.Runtime]:
-    for name in list(os.environ):
-        if name.startswith(("NODION_", "PULUMI_CONFIG")):
-            monkeypatch.delenv(name)
-    with _runtime.isolated() as runtime:
-        yield runtime
+def _isolated(fresh_process_state: _runtime.Runtime) -> _runtime.Runtime:
+    return fresh_process_state
 
 
 @pytest.fixture
