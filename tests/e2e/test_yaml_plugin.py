@@ -361,3 +361,23 @@ def test_lookups_return_the_api_objects_and_an_unknown_region_lists_the_known_on
     start = "no Nodion registry for region 'mars'"
     [message] = {line[line.index(start) :] for line in output.splitlines() if start in line}
     assert all(f"{slug} (registry.{slug}.nodion.net" in message for slug in stack.emulator.regions)
+
+
+def test_a_failure_from_nodion_at_up_is_one_message(
+    yaml_stack: Callable[..., NodionStack],
+) -> None:
+    """Nodion refusing a create reaches a YAML user as our message (operation, status,
+    Nodion's words), not under the plugin's Python stack."""
+    stack = yaml_stack()
+    stack.emulator.admin.add_fault(
+        kind="status", method="POST", path="/v1/container_registries", status=422, times=None
+    )
+    up = cli(stack, "up", "--yes", check=False)
+    output = text(up)
+    assert up.returncode != 0
+    no_traceback(output)
+    diagnostics = output[output.index("Diagnostics:") : output.index("Resources:")]
+    assert (
+        "error: create container registry failed: HTTP 422 from POST /v1/container_registries: "
+        "Unprocessable Entity" in diagnostics
+    ), output
