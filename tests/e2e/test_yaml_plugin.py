@@ -376,7 +376,7 @@ def test_a_failure_from_nodion_at_up_is_one_message(
     output = text(up)
     assert up.returncode != 0
     no_traceback(output)
-    diagnostics = output[output.index("Diagnostics:") : output.index("Resources:")]
+    diagnostics = output[output.rindex("Diagnostics:") :]  # the update's, after the preview's
     assert (
         "error: create container registry failed: HTTP 422 from POST /v1/container_registries: "
         "Unprocessable Entity" in diagnostics
