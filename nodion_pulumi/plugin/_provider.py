@@ -105,6 +105,17 @@ def _setting(value: Any) -> Any:
     return value
 
 
+#: The provider's settings as the engine names its inputs: ``apiToken``, ``apiUrl``, ...
+_SETTING_NAMES = tuple(key.split(":", 1)[1] for key in CONFIG_KEYS)
+
+
+def _settings_of(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    """The provider's settings among its inputs, as :meth:`NodionPlugin.configure` takes
+    them (typed languages' numbers and booleans as strings)."""
+    given = plain_values(properties)
+    return {name: _setting(given[name]) for name in _SETTING_NAMES if name in given}
+
+
 def _refusing_unknown_inputs(token: str, given: Mapping[str, Any]) -> list[CheckFailure]:
     """Inputs the schema does not list, each refused by name: the providers would ignore
     them, and a program that sets one expects it to do something."""
@@ -181,10 +192,18 @@ class NodionPlugin(Provider):
         return CheckResponse(inputs=inputs)
 
     async def diff_config(self, request: DiffRequest) -> DiffResponse:
-        # New settings apply from the next call on; nothing Nodion holds needs replacing.
-        olds = plain_values(request.old_state)
-        news = plain_values(request.new_inputs)
-        return DiffResponse(changes=olds != news)
+        """Which ``nodion:*`` settings changed: an update of the provider, never a
+        replacement (nothing Nodion holds depends on how it was reached).
+
+        The answer must be a change whenever a setting changed: the engine configures a
+        provider it was told is unchanged with the *old* configuration, so a new
+        ``nodion:apiUrl``, token or project would be ignored by the next ``up``. Only the
+        settings are compared: the engine's own keys (``version``) say nothing about them.
+        """
+        olds = _settings_of(request.old_state)
+        news = _settings_of(request.new_inputs)
+        changed = [name for name in _SETTING_NAMES if olds.get(name) != news.get(name)]
+        return DiffResponse(changes=bool(changed), diffs=changed)
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
         """Settings from the provider's inputs (the ``nodion:*`` stack configuration), the

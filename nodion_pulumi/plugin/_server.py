@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
-from pulumi.provider.experimental.provider import Provider
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import DiffRequest, Provider
 from pulumi.provider.experimental.server import ProviderServicer
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
 from nodion_pulumi._errors import NodionError
 from nodion_pulumi._runtime import current
@@ -70,12 +71,47 @@ def _as_one_message(call: _Call) -> _Call:
     return reporting
 
 
+# What a provider's ``changes`` means on the wire: an enum, not a bool.
+_CHANGES = {
+    None: provider_pb2.DiffResponse.DIFF_UNKNOWN,
+    False: provider_pb2.DiffResponse.DIFF_NONE,
+    True: provider_pb2.DiffResponse.DIFF_SOME,
+}
+
+
 class _Servicer(ProviderServicer):
     """The SDK's servicer, with our errors reported as their message."""
 
+    async def DiffConfig(self, request: Any, context: Any) -> Any:
+        """The provider's ``diff_config`` answer, sent as the engine reads it.
+
+        The SDK's own ``DiffConfig`` puts the answer's ``changes`` (a bool) into the wire
+        enum as a number: ``True`` arrives as ``DIFF_NONE``. The engine then configures the
+        provider with the *old* configuration, and the first ``up`` after
+        ``pulumi config set nodion:apiUrl`` (or a new token or project) still talks to the
+        old one. Only the changed names are sent: the engine shows the values itself,
+        secrets masked.
+        """
+        answer = await self._provider.diff_config(
+            DiffRequest(
+                request.urn,
+                request.id,
+                PropertyValue.unmarshal_map(request.olds),
+                PropertyValue.unmarshal_map(request.news),
+                list(request.ignoreChanges),
+            )
+        )
+        return provider_pb2.DiffResponse(
+            changes=_CHANGES[answer.changes],
+            replaces=answer.replaces,
+            stables=answer.stables,
+            deleteBeforeReplace=answer.delete_before_replace,
+            diffs=answer.diffs,
+        )
+
 
 for _name in _CALLS:
-    setattr(_Servicer, _name, _as_one_message(getattr(ProviderServicer, _name)))
+    setattr(_Servicer, _name, _as_one_message(getattr(_Servicer, _name)))
 
 
 def _engine_log(engine_address: str) -> Callable[[str], None]:

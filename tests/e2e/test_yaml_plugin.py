@@ -381,3 +381,34 @@ def test_a_failure_from_nodion_at_up_is_one_message(
         "error: create container registry failed: HTTP 422 from POST /v1/container_registries: "
         "Unprocessable Entity" in diagnostics
     ), output
+
+
+def test_a_changed_setting_is_what_the_next_up_uses(
+    yaml_stack: Callable[..., NodionStack], relay: AnswerRelay
+) -> None:
+    """A new ``nodion:apiUrl`` (the same holds for the token and the project) applies to the
+    very next ``up``: the engine configures a provider it was told is unchanged with the old
+    configuration, so the plugin must report a changed setting as a change (an update of
+    the provider, never a replacement of what it manages)."""
+    stack = yaml_stack()
+    first = stack.up()
+    assert relay.passwords == set()
+    fra_id = stack.emulator.nodion_registry_id("fra")
+
+    stack.stack.set_config("nodion:apiUrl", auto.ConfigValue(relay.url))
+    stack.stack.set_config(f"{PROJECT}:rotation", auto.ConfigValue("2"))
+    stack.emulator.admin.clear_requests()
+    rotated = stack.up()
+    assert changes(rotated.summary.resource_changes) == {"same": 2, "replace": 1}
+    assert writes(stack.emulator) == [
+        ("DELETE", credentials_path(fra_id), []),
+        ("POST", credentials_path(fra_id), []),
+    ]
+    # The new set was minted through the new URL: its password crossed the relay.
+    through_relay = relay.passwords == {shown_secrets(stack)["password"]}
+    assert through_relay, "the up still used the previous nodion:apiUrl"
+    assert rotated.outputs["mirrorId"].value == first.outputs["mirrorId"].value
+    [provider] = stack.resources("pulumi:providers:nodion")
+    assert provider["outputs"]["apiUrl"] == relay.url
+    assert "ciphertext" in provider["outputs"]["apiToken"]
+    stack.destroy()
