@@ -61,8 +61,9 @@ def from_engine(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
 
 
 def _value(value: Any) -> PropertyValue:
-    if isinstance(value, str) and value == UNKNOWN:
-        return PropertyValue.computed()
+    # A value not known yet leaves as the wire's sentinel string (UNKNOWN), which is how
+    # the engine sends it and reads it back: the SDK cannot marshal its own ``Computed``
+    # (a preview with ``triggers: {image: ${build.digest}}`` would fail with its stack).
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return PropertyValue(value)
     if isinstance(value, int | float):

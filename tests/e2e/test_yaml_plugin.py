@@ -41,6 +41,7 @@ EXAMPLES = REPO_ROOT / "examples" / "yaml"
 REGISTRIES = str(EXAMPLES / "registries")
 CONSUMER = str(EXAMPLES / "consumer")
 LOOKUPS = str(PROGRAMS / "yaml_lookups")
+UNKNOWNS = str(PROGRAMS / "yaml_unknowns")
 PROJECT = "nodion-yaml-registries"
 CONSUMER_PROJECT = "nodion-yaml-consumer"
 REGISTRY = "nodion:index:ContainerRegistry"
@@ -411,4 +412,28 @@ def test_a_changed_setting_is_what_the_next_up_uses(
     [provider] = stack.resources("pulumi:providers:nodion")
     assert provider["outputs"]["apiUrl"] == relay.url
     assert "ciphertext" in provider["outputs"]["apiToken"]
+    stack.destroy()
+
+
+def test_values_unknown_at_preview_and_numbers_in_triggers(
+    yaml_stack: Callable[..., NodionStack],
+) -> None:
+    """A trigger that holds another resource's output is unknown at the first preview and
+    reaches the plugin as the engine's unknown; it goes back as one, and the preview shows
+    it. A number as a trigger comes back from the state as the same number: a second
+    preview finds nothing to change."""
+    stack = yaml_stack(UNKNOWNS, "nodion-yaml-unknowns")
+    preview = cli(stack, "preview", "--diff")
+    output = text(preview)
+    no_traceback(output)
+    shown = " ".join(output.split())
+    assert "mirror : [unknown] rotation: 1" in shown, output
+    assert "+ 3 to create" in shown, output
+    assert stack.emulator.admin.writes() == []
+
+    up = stack.up()
+    assert up.outputs["triggers"].value == {"mirror": up.outputs["mirrorId"].value, "rotation": 1}
+    stack.emulator.admin.clear_requests()
+    cli(stack, "preview", "--expect-no-changes")
+    assert stack.emulator.admin.writes() == []
     stack.destroy()

@@ -8,6 +8,7 @@ from typing import Any
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.proto import provider_pb2
 
+from nodion_pulumi._unknowns import UNKNOWN
 from nodion_pulumi.plugin._provider import NodionPlugin
 from nodion_pulumi.plugin._server import _Servicer
 
@@ -43,3 +44,27 @@ def test_unchanged_settings_are_no_change_whatever_else_the_engine_keeps(run: Ru
     answer = diff_config(run, olds, news)
     assert answer.changes == provider_pb2.DiffResponse.DIFF_NONE
     assert list(answer.diffs) == []
+
+
+def test_unknowns_at_preview_go_back_to_the_engine_as_unknowns(
+    plugin: NodionPlugin, run: Run
+) -> None:
+    """During a preview the engine sends a value not known yet as its wire sentinel, at the
+    top or inside ``triggers`` (``triggers: {image: ${build.digest}}``); the checked inputs
+    must go back the same way: the SDK cannot marshal its own ``Computed`` value."""
+    servicer = _Servicer([], "0.0.0", plugin, engine_address="127.0.0.1:1")
+    news = {
+        "registryId": PropertyValue(UNKNOWN),
+        "triggers": PropertyValue({"image": PropertyValue(UNKNOWN), "n": PropertyValue(1.0)}),
+    }
+    request = provider_pb2.CheckRequest(
+        urn="urn:pulumi:test::proj::nodion:index:RegistryCredentials::push",
+        olds=PropertyValue.marshal_map({}),
+        news=PropertyValue.marshal_map(news),
+    )
+    answer = run(servicer.Check(request, None))
+    assert list(answer.failures) == []
+    checked = PropertyValue.unmarshal_map(answer.inputs)
+    assert checked["registryId"] == PropertyValue(UNKNOWN)
+    assert checked["triggers"].value["image"] == PropertyValue(UNKNOWN)
+    assert checked["triggers"].value["n"] == PropertyValue(1.0)
