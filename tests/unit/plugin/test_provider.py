@@ -240,6 +240,25 @@ def test_settings_from_typed_config_and_the_environment(
     assert answer.accept_secrets
     registries = run(made.invoke(InvokeRequest("nodion:index:getContainerRegistries", {})))
     assert registries.return_value["registries"].value
+    # What the resources' operations use: the typed values taken, the token from NODION_*.
+    settings = made._provider("nodion:index:RegistryCredentials").session.settings
+    assert (settings.api_url, settings.timeout, settings.verify_credentials) == (
+        emulator.url,
+        7.0,
+        False,
+    )
+    assert settings.api_token.get_secret_value() == "test-token"
+
+
+def test_the_api_token_is_stored_as_a_secret_however_it_was_given(
+    plugin: NodionPlugin, run: Run
+) -> None:
+    """The engine stores the provider's checked inputs in the state: a token set without
+    --secret must still be encrypted there."""
+    news = {"apiToken": PropertyValue("plain-token"), "apiUrl": PropertyValue("https://x/v1")}
+    checked = run(plugin.check_config(CheckRequest("urn:p", {}, news, b"")))
+    assert checked.inputs["apiToken"].is_secret
+    assert not checked.inputs["apiUrl"].is_secret
 
 
 def test_a_missing_token_fails_the_check_of_a_new_resource(run: Run, emulator: Emulator) -> None:
