@@ -124,6 +124,7 @@ ensure_cache_ok() {
 ensure_cleanup() {
 	if [ -n "$work" ]; then
 		rm -rf "$work"
+		rmdir "$(dirname "$work")" 2>/dev/null || true
 	fi
 	if [ -n "$ensure_lock_dir" ] && [ "$(cat "$ensure_lock_dir/pid" 2>/dev/null)" = "$$" ]; then
 		rm -rf "$ensure_lock_dir"
@@ -138,18 +139,34 @@ ensure_pid_alive() {
 	kill -0 "$1" 2>/dev/null || ps -p "$1" >/dev/null 2>&1
 }
 
-# Takes the lock named by ensure_init, waiting at most $1 seconds; non-zero on timeout.
+# Whether the mkdir lock $1, whose pid file read $2, is abandoned: its holder is gone, or it
+# has had no pid for over a minute (the holder is between mkdir and writing it, or was killed
+# there; a fresh lock without a pid is a run that is taking it now).
+ensure_lock_abandoned() {
+	if [ -n "$2" ]; then
+		! ensure_pid_alive "$2"
+	else
+		[ -n "$(find "$1" -maxdepth 0 -mmin +1 2>/dev/null)" ]
+	fi
+}
+
+# Takes the lock named by ensure_init, waiting at most $1 seconds; non-zero on timeout. A run
+# that has to wait says so once, naming the holder, since a build can hold it for many minutes.
 # With `flock`, the kernel lock on the file (what these scripts have always used, so an older
 # checkout's run and this one still exclude each other). Without it, the directory
 # "<lock file>.d", which `mkdir` creates atomically, holding the holder's pid: a lock whose
 # holder is gone (killed before its EXIT trap ran) is removed by whichever waiter first takes
-# "<lock file>.d.break", and only if it still names that holder, so two waiters never remove
-# a lock a third has just taken. (BSD `lockf` is not used: it runs a command under the lock
-# rather than locking for the rest of this script, except on FreeBSD 14.)
+# "<lock file>.d.break". That waiter decides again once it holds ".break": between its first
+# look and then, another waiter may have removed that lock and a new run taken the lock, and a
+# new lock (a live pid, or none yet but young) is never removed. (BSD `lockf` is not used: it
+# runs a command under the lock rather than locking for the rest of this script, except on
+# FreeBSD 14.)
 ensure_lock() {
-	local seconds="$1" lock_dir="$ensure_lock_file.d" holder deadline
+	local seconds="$1" lock_dir="$ensure_lock_file.d" holder deadline said=""
 	if command -v flock >/dev/null 2>&1; then
 		exec 9>"$ensure_lock_file"
+		flock -n 9 && return 0
+		log "waiting for another $ensure_name, which holds the lock $ensure_lock_file"
 		flock -w "$seconds" 9
 		return
 	fi
@@ -161,22 +178,22 @@ ensure_lock() {
 			return 0
 		fi
 		holder="$(cat "$lock_dir/pid" 2>/dev/null || true)"
-		# No pid yet: the holder is between mkdir and writing it, or was killed there; only a
-		# lock that has stayed so for a minute counts as abandoned.
-		if { [ -n "$holder" ] && ! ensure_pid_alive "$holder"; } ||
-			{ [ -z "$holder" ] && [ -n "$(find "$lock_dir" -maxdepth 0 -mmin +1 2>/dev/null)" ]; }; then
-			if mkdir "$lock_dir.break" 2>/dev/null; then
-				if [ "$(cat "$lock_dir/pid" 2>/dev/null || true)" = "$holder" ]; then
-					log "taking over the lock of a run that is gone (pid ${holder:-unknown})"
-					rm -rf "$lock_dir"
-				fi
-				rmdir "$lock_dir.break"
-				continue
+		if ensure_lock_abandoned "$lock_dir" "$holder" && mkdir "$lock_dir.break" 2>/dev/null; then
+			holder="$(cat "$lock_dir/pid" 2>/dev/null || true)"
+			if [ -d "$lock_dir" ] && ensure_lock_abandoned "$lock_dir" "$holder"; then
+				log "taking over the lock of a run that is gone (pid ${holder:-unknown})"
+				rm -rf "$lock_dir"
 			fi
+			rmdir "$lock_dir.break"
+			continue
 		fi
 		if [ "$SECONDS" -ge "$deadline" ]; then
 			log "the lock $lock_dir is held by pid ${holder:-unknown}; remove it (and $lock_dir.break, if there) if no $ensure_name is running"
 			return 1
+		fi
+		if [ -z "$said" ]; then
+			log "waiting for pid ${holder:-unknown}, which holds the lock $lock_dir"
+			said=1
 		fi
 		sleep 1
 	done
@@ -197,7 +214,12 @@ ensure_cached_or_lock() {
 		echo "$bin"
 		exit 0
 	fi
-	work="$(mktemp -d "$cache_root/.build-${ensure_name#ensure-}-XXXXXX")"
+	# A run killed outright (kill -9, the OOM killer, a reboot) runs no EXIT trap and leaves its
+	# build directory behind. Build directories live under one directory per cache directory,
+	# and the lock for that cache directory is held now, so whatever is in it is such a leftover.
+	rm -rf "$cache_root/.build-${target##*/}"
+	mkdir "$cache_root/.build-${target##*/}"
+	work="$(mktemp -d "$cache_root/.build-${target##*/}/XXXXXX")"
 	stage="$work/stage"
 	mkdir -p "$stage/bin"
 	ensure_started=$SECONDS

@@ -302,13 +302,15 @@ def test_two_concurrent_cold_runs_build_actionlint_once(tmp_path: Path, cache: P
     assert _leftovers(cache) == []
 
 
-def _library(snippet: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _library(
+    snippet: str, tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     bin_dir = _bin_dir(tmp_path / "bin", BASE_TOOLS)
     return subprocess.run(
         ["bash", "-c", f'set -euo pipefail; . "$1"; {snippet}', "bash", str(LIBRARY)],
         capture_output=True,
         text=True,
-        env={"PATH": str(bin_dir), "HOME": os.environ["HOME"]},
+        env={"PATH": str(bin_dir), "HOME": os.environ["HOME"], **(env or {})},
         timeout=30,
         check=False,
     )
@@ -335,3 +337,78 @@ def test_the_timeout_stand_in_stops_a_command_and_passes_a_quick_one(tmp_path: P
 def test_version_comparison(tmp_path: Path, minimum: str, version: str, expected: int) -> None:
     proc = _library(f"ensure_version_at_least '{minimum}' '{version}'", tmp_path)
     assert proc.returncode == expected
+
+
+def test_a_new_lock_made_while_breaking_an_abandoned_one_is_not_taken_over(
+    tmp_path: Path, cache: Path
+) -> None:
+    # An abandoned lock with no pid (its holder was killed between mkdir and writing the pid).
+    # Between this waiter's first look and its taking ".break", another waiter removes that lock
+    # and a new run takes the lock, not having written its pid yet: the new lock must survive.
+    lock = cache / ".lock-kubernetes-plugin-v4.25.0.d"
+    lock.mkdir(parents=True)
+    old = time.time() - 600
+    os.utime(lock, (old, old))
+    snippet = f"""
+        ensure_init kubernetes-plugin-v4.25.0
+        lock={str(lock)!r}
+        mkdir() {{
+            if [ "$1" = "$lock.break" ] && [ -z "${{raced:-}}" ]; then
+                raced=1
+                rm -rf "$lock" && command mkdir "$lock"
+            fi
+            command mkdir "$@"
+        }}
+        if ensure_lock 3; then echo taken; else echo waited; fi
+    """
+    proc = _library(snippet, tmp_path, env={"XDG_CACHE_HOME": str(cache.parent)})
+    assert proc.stdout == "waited\n", proc.stderr
+    assert "taking over" not in proc.stderr
+    assert lock.is_dir()  # the new run's lock, untouched
+    assert not (lock / "pid").exists()
+    assert not (cache / ".lock-kubernetes-plugin-v4.25.0.d.break").exists()
+
+
+def test_a_waiting_run_says_what_it_waits_for(tmp_path: Path, cache: Path) -> None:
+    lock = cache / ".lock-kubernetes-plugin-v4.25.0.d"
+    lock.mkdir(parents=True)
+    (lock / "pid").write_text(f"{os.getpid()}\n")
+    proc = _library(
+        "ensure_init kubernetes-plugin-v4.25.0; ensure_lock 2 || true",
+        tmp_path,
+        env={"XDG_CACHE_HOME": str(cache.parent)},
+    )
+    waiting = [line for line in proc.stderr.splitlines() if line.startswith("bash: waiting")]
+    assert waiting == [f"bash: waiting for pid {os.getpid()}, which holds the lock {lock}"]
+
+
+def test_a_build_directory_left_by_a_killed_run_is_removed_by_the_next(
+    tmp_path: Path, cache: Path, run: Run
+) -> None:
+    # A run killed outright (kill -9 of its process group, as the OOM killer or a cancelled job
+    # does) has no EXIT trap: its build directory, inside the cache root, stays behind.
+    fake_go = tmp_path / "fake-go" / "go"
+    fake_go.parent.mkdir()
+    fake_go.write_text(f"#!/bin/sh\ntouch {tmp_path}/go-started\nexec sleep 60\n")
+    fake_go.chmod(0o755)
+    bin_dir = _bin_dir(tmp_path / "bin", [*BASE_TOOLS, "shasum"])
+    env = {
+        "PATH": f"{fake_go.parent}:{bin_dir}",
+        "HOME": os.environ["HOME"],
+        "XDG_CACHE_HOME": str(cache.parent),
+    }
+    with subprocess.Popen(
+        [str(SCRIPTS / "ensure-kubernetes-plugin")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    ) as killed:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "go-started").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(killed.pid, 9)
+    assert [p for p in _leftovers(cache) if p.startswith(".build-")], "the killed run left nothing"
+    proc = run("ensure-kubernetes-plugin")
+    assert "Go is required" in proc.stderr  # it went past the lock to the build
+    assert _leftovers(cache) == []
