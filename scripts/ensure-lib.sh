@@ -68,23 +68,32 @@ ensure_sha256() {
 	printf '%s' "${digest:0:16}"
 }
 
-# Runs a command for at most $1 seconds (non-zero when it was stopped). `timeout` is GNU
-# coreutils; without it a watchdog stops the command. The watchdog's own output goes nowhere:
-# left holding the caller's stdout it would keep a reader waiting until it woke up.
+# Runs a command, its input /dev/null, for at most $1 seconds (non-zero when it was stopped).
+# `timeout` is GNU coreutils; without it a watchdog stops the command. Like `timeout`, it stops
+# everything the command started: the command runs as a process group of its own (`set -m`), and
+# the group is signalled (stopping only `sh install.sh` would leave the curl that hangs running).
+# The watchdog is a group of its own too, so that its `sleep` goes with it, and its output goes
+# nowhere: left holding the caller's stdout it would keep a reader waiting until it woke up.
 ensure_with_timeout() {
 	local seconds="$1" pid dog rc=0
 	shift
 	if command -v timeout >/dev/null 2>&1; then
-		timeout "$seconds" "$@"
+		timeout "$seconds" "$@" </dev/null
 		return
 	fi
-	"$@" &
-	pid=$!
-	(sleep "$seconds" && kill "$pid") >/dev/null 2>&1 </dev/null &
-	dog=$!
-	wait "$pid" || rc=$?
-	kill "$dog" 2>/dev/null || true
-	wait "$dog" 2>/dev/null || true
+	# With job control on, bash reports each job's end ("[1]+ Done ...") on its stderr; that
+	# goes nowhere, the command's own stderr (fd 3) to the caller's.
+	{
+		set -m
+		"$@" </dev/null 2>&3 &
+		pid=$!
+		(sleep "$seconds" && kill -TERM -- "-$pid") >/dev/null 2>&1 </dev/null &
+		dog=$!
+		set +m
+		wait "$pid" || rc=$?
+		kill -TERM -- "-$dog" 2>/dev/null || true
+		wait "$dog" 2>/dev/null || true
+	} 3>&2 2>/dev/null
 	return "$rc"
 }
 

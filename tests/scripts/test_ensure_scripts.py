@@ -412,3 +412,24 @@ def test_a_build_directory_left_by_a_killed_run_is_removed_by_the_next(
     proc = run("ensure-kubernetes-plugin")
     assert "Go is required" in proc.stderr  # it went past the lock to the build
     assert _leftovers(cache) == []
+
+
+def test_the_timeout_stand_in_stops_what_the_command_started(tmp_path: Path) -> None:
+    # The installer ensure-pulumi runs under the timeout is `sh install.sh`, whose curl is what
+    # hangs without internet: stopping sh alone would leave curl running after the script ended.
+    survived = tmp_path / "survived"
+    proc = _library(
+        f"ensure_with_timeout 1 sh -c '(sleep 2; touch {survived}) & wait' || echo stopped",
+        tmp_path,
+    )
+    assert proc.stdout == "stopped\n", proc.stderr
+    time.sleep(2.5)
+    assert not survived.exists()
+
+
+def test_the_timeout_stand_in_passes_on_the_commands_stderr_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    proc = _library("ensure_with_timeout 5 sh -c 'echo said >&2; exit 4' || echo rc=$?", tmp_path)
+    assert proc.stdout == "rc=4\n"
+    assert proc.stderr == "said\n"  # no job-control report ("[1]+ Done ...")
