@@ -135,10 +135,14 @@ func (h *host) InstallDependencies(
 		return err
 	}
 	defer closer.Close() //nolint:errcheck // closed explicitly below; this covers the error paths
-	// Without a terminal the two writers send on the one gRPC stream, which must not be used
-	// from two goroutines at once (exec copies stdout and stderr concurrently).
-	var sendMu sync.Mutex
-	stdout, stderr = &lockedWriter{mu: &sendMu, w: stdout}, &lockedWriter{mu: &sendMu, w: stderr}
+	// With a terminal, both writers are the one pty (an *os.File): passed as it is, pip's output
+	// goes straight to it, and pip sees a terminal (progress bars, colours), as under the
+	// official host. Without one, the two writers send on the one gRPC stream, which must not
+	// be used from two goroutines at once (exec copies stdout and stderr concurrently).
+	if stdout != stderr {
+		var sendMu sync.Mutex
+		stdout, stderr = &lockedWriter{mu: &sendMu, w: stdout}, &lockedWriter{mu: &sendMu, w: stderr}
+	}
 	if err := installDependencies(server.Context(), l, os.Environ(), os.Getenv, stdout, stderr); err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ EXPECTED = {
     "TestEntryPoint",
     "TestToolchainOption",
     "TestInstallCreatesVirtualenvAndInstallsRequirements",
+    "TestInstallDependenciesGivesPipTheTerminal",
+    "TestInstallDependenciesStreamsBothOutputsWithoutATerminal",
 }
 
 
