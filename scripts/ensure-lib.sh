@@ -55,13 +55,15 @@ ensure_version_at_least() {
 	[ -n "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$1" ]
 }
 
-# The first 16 hex digits of the SHA-256 of the files, concatenated, in order.
+# The first 16 hex digits of the SHA-256 of the files, concatenated, in order. Scripts call it
+# in $(...), where bash does not apply `set -e`: a file that cannot be read is an explicit
+# failure, not a digest of the others.
 ensure_sha256() {
 	local digest
 	if command -v sha256sum >/dev/null 2>&1; then
-		digest="$(cat "$@" | sha256sum)"
+		digest="$(cat "$@" | sha256sum)" || die "cannot hash $*"
 	elif command -v shasum >/dev/null 2>&1; then
-		digest="$(cat "$@" | shasum -a 256)"
+		digest="$(cat "$@" | shasum -a 256)" || die "cannot hash $*"
 	else
 		die "neither sha256sum nor shasum is on PATH; one is needed to tell whether the cache matches this checkout's sources"
 	fi

@@ -433,3 +433,25 @@ def test_the_timeout_stand_in_passes_on_the_commands_stderr_and_nothing_else(
     proc = _library("ensure_with_timeout 5 sh -c 'echo said >&2; exit 4' || echo rc=$?", tmp_path)
     assert proc.stdout == "rc=4\n"
     assert proc.stderr == "said\n"  # no job-control report ("[1]+ Done ...")
+
+
+@pytest.mark.parametrize("tools", [("sha256sum",), ("shasum",)])
+def test_a_stamp_of_a_missing_source_is_an_error(tmp_path: Path, tools: tuple[str, ...]) -> None:
+    # As the scripts call it, in $(...): no digest of the files that do exist.
+    bin_dir = _bin_dir(tmp_path / "bin", [*BASE_TOOLS, *tools])
+    proc = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'set -euo pipefail; . "$1"; stamp="$(ensure_sha256 "$1" /nonexistent)" || echo failed',
+            "bash",
+            str(LIBRARY),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": str(bin_dir), "HOME": os.environ["HOME"]},
+        timeout=30,
+        check=False,
+    )
+    assert proc.stdout == "failed\n"
+    assert f"bash: cannot hash {LIBRARY} /nonexistent" in proc.stderr
