@@ -89,3 +89,21 @@ func TestInstallDependenciesStreamsBothOutputsWithoutATerminal(t *testing.T) {
 		t.Errorf("streamed stderr = %q", errs)
 	}
 }
+
+// `pulumi install --use-language-version-tools` asks the host to install the Python that
+// .python-version names (the official host runs pyenv); this host cannot, and says so rather
+// than making the virtualenv with whatever python3 is on PATH.
+func TestInstallDependenciesRefusesLanguageVersionTools(t *testing.T) {
+	project := t.TempDir()
+	req := &pulumirpc.InstallDependenciesRequest{
+		Info:                    info(t, project, project, ".", map[string]any{"virtualenv": "venv"}),
+		UseLanguageVersionTools: true,
+	}
+	err := (&host{}).InstallDependencies(req, &installServer{})
+	if err == nil || !strings.Contains(err.Error(), "--use-language-version-tools") {
+		t.Fatalf("error = %v, want one naming --use-language-version-tools", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(project, "venv")); !os.IsNotExist(statErr) {
+		t.Errorf("a virtualenv was made anyway (stat: %v)", statErr)
+	}
+}

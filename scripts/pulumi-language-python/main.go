@@ -130,6 +130,12 @@ func (h *host) InstallDependencies(
 	if err != nil {
 		return err
 	}
+	// The official host then installs the Python that .python-version names (with pyenv);
+	// making the virtualenv with whichever python3 is on PATH instead would go unnoticed.
+	if req.GetUseLanguageVersionTools() {
+		return errors.New("--use-language-version-tools is not supported by this Python language host: " +
+			"install the Python version the project needs yourself, then run `pulumi install` without it")
+	}
 	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ EXPECTED = {
     "TestInstallCreatesVirtualenvAndInstallsRequirements",
     "TestInstallDependenciesGivesPipTheTerminal",
     "TestInstallDependenciesStreamsBothOutputsWithoutATerminal",
+    "TestInstallDependenciesRefusesLanguageVersionTools",
 }
 
 
